@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# A real local Kubernetes control plane on 127.0.0.1, built from source (hack/tools.sh) and run by kwokctl's binary
+# runtime: etcd, kube-apiserver (RBAC + PodSecurity admission), kube-controller-manager, kube-scheduler and kwok,
+# which plays two fake nodes so that pods are scheduled and become Running/Ready. No container engine is needed.
+#
+#   hack/cluster.sh up   [--flavour vanilla|openshift]   start (or reuse) the cluster and print how to use it
+#   hack/cluster.sh down [--flavour vanilla|openshift]   stop and delete it
+#   hack/cluster.sh env  [--flavour vanilla|openshift]   print `export KUBECONFIG=...` for the cluster
+#
+# The openshift flavour also installs every CRD in ../shared/crds (Route, SCC, config.openshift.io, OLM), the
+# ServiceMonitor CRD, an ingresses.config.openshift.io/cluster object with an apps domain and the restricted-v2 SCC.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+SHARED=${ZOT_OPERATOR_SHARED:-$repo/../shared}
+APPS_DOMAIN=${ZOT_OPERATOR_APPS_DOMAIN:-apps.zot.test}
+NODES=${ZOT_OPERATOR_NODES:-2}
+
+log() { printf '[cluster %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
+
+cmd=${1:-}
+shift || true
+flavour=vanilla
+while (($#)); do
+  case $1 in
+    --flavour) flavour=${2:?--flavour needs vanilla or openshift}; shift 2 ;;
+    --flavour=*) flavour=${1#*=}; shift ;;
+    *) die "unknown argument '$1'" ;;
+  esac
+done
+[[ $flavour == vanilla || $flavour == openshift ]] || die "flavour must be vanilla or openshift, not '$flavour'"
+
+name="zot-$flavour"
+state=${ZOT_OPERATOR_CLUSTER_DIR:-$repo/.cluster}
+export KWOK_WORKDIR="$state/kwok"
+kubeconfig="$state/$flavour.kubeconfig"
+mkdir -p "$state"
+
+kwokctl() { "$("$here/tools.sh" path kwokctl)" --name "$name" "$@"; }
+kubectl() { "$("$here/tools.sh" path kubectl)" --kubeconfig "$kubeconfig" "$@"; }
+
+healthy() {
+  [[ -f $kubeconfig ]] && kubectl get --raw /readyz >/dev/null 2>&1
+}
+
+wait_for() { # seconds description command...
+  local deadline=$((SECONDS + $1)) what=$2
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "timed out waiting for $what"
+    sleep 1
+  done
+}
+
+storage() {
+  # A default StorageClass, and a small provisioner (hack/provisioner.sh) that gives every Pending PVC a volume:
+  # kwok runs no CSI driver.
+  kubectl apply --server-side --field-manager=zot-operator-cluster -f - >/dev/null <<EOF
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: Immediate
+reclaimPolicy: Delete
+EOF
+  start_provisioner
+}
+
+start_provisioner() {
+  local pidfile="$state/$flavour.provisioner.pid"
+  if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    return 0
+  fi
+  nohup setsid "$here/provisioner.sh" "$("$here/tools.sh" path kubectl)" "$kubeconfig" \
+    >"$state/$flavour.provisioner.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+}
+
+stop_provisioner() {
+  local pidfile="$state/$flavour.provisioner.pid"
+  [[ -f $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null
+  rm -f "$pidfile"
+}
+
+openshift() {
+  [[ -d $SHARED/crds ]] || die "OpenShift CRDs not found at $SHARED/crds (set ZOT_OPERATOR_SHARED)"
+  log "installing OpenShift, OLM and ServiceMonitor CRDs"
+  local f
+  for f in "$SHARED"/crds/*.yaml "$("$here/tools.sh" dir servicemonitor-crd)"/*.yaml; do
+    # Server-side: the ClusterServiceVersion CRD is too large for client-side apply's annotation.
+    kubectl apply --server-side --force-conflicts --field-manager=zot-operator-cluster -f "$f" >/dev/null
+  done
+  kubectl wait --for=condition=Established --timeout=120s crd --all >/dev/null
+  log "creating ingresses.config.openshift.io/cluster (domain $APPS_DOMAIN) and the restricted-v2 SCC"
+  kubectl apply --server-side --field-manager=zot-operator-cluster -f - >/dev/null <<EOF
+apiVersion: config.openshift.io/v1
+kind: Ingress
+metadata:
+  name: cluster
+spec:
+  domain: $APPS_DOMAIN
+EOF
+  kubectl apply --server-side --field-manager=zot-operator-cluster -f "$SHARED/crds/fixtures/restricted-v2-scc.yaml" >/dev/null
+}
+
+up() {
+  exec 9>"$state/$flavour.lock"
+  flock 9
+  if healthy; then
+    log "cluster $name is already running"
+    start_provisioner
+  else
+    "$here/tools.sh" build etcd kube kwok servicemonitor-crd
+    local tools
+    tools() { "$here/tools.sh" path "$1"; }
+    kwokctl delete cluster >/dev/null 2>&1 || true
+    log "starting cluster $name (kwokctl binary runtime, Kubernetes $(grep ^KUBERNETES_VERSION "$here/versions.env" | cut -d= -f2))"
+    kwokctl create cluster \
+      --runtime binary \
+      --kubeconfig "$kubeconfig" \
+      --etcd-binary "$(tools etcd)" \
+      --kube-apiserver-binary "$(tools kube-apiserver)" \
+      --kube-controller-manager-binary "$(tools kube-controller-manager)" \
+      --kube-scheduler-binary "$(tools kube-scheduler)" \
+      --kwok-controller-binary "$(tools kwok)" \
+      --kube-authorization=true \
+      --kube-admission=true \
+      --disable-qps-limits \
+      --wait 3m >&2
+    wait_for 120 "the API server to be ready" healthy
+    log "adding $NODES fake nodes"
+    kwokctl scale node --replicas "$NODES" >&2
+    wait_for 120 "nodes to be Ready" kubectl wait --for=condition=Ready node --all --timeout=5s
+    storage
+    [[ $flavour == openshift ]] && openshift
+    log "cluster $name is ready"
+  fi
+  cat <<EOF
+# Cluster '$name' ($flavour) is up. Use it with:
+export KUBECONFIG=$kubeconfig
+# and, for this project's tools: export PATH=$(dirname "$("$here/tools.sh" path kubectl)"):\$PATH
+EOF
+}
+
+down() {
+  log "deleting cluster $name"
+  stop_provisioner
+  kwokctl delete cluster >&2 || true
+  rm -f "$kubeconfig"
+}
+
+case $cmd in
+  up) up ;;
+  down) down ;;
+  env) [[ -f $kubeconfig ]] || die "cluster $name is not up (hack/cluster.sh up --flavour $flavour)"; echo "export KUBECONFIG=$kubeconfig" ;;
+  *) die "usage: hack/cluster.sh up|down|env [--flavour vanilla|openshift]" ;;
+esac

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Builds the test platform's tools from Go modules at the versions pinned in hack/versions.env, into a cache outside
+# the clone keyed by tool and version. A warm cache makes this a few seconds; a cold one builds from source.
+#
+#   hack/tools.sh build [TOOL...]   build (or reuse) tools; default: all of them
+#   hack/tools.sh path TOOL         print the absolute path of a tool's binary (building it if needed)
+#   hack/tools.sh list              print every tool with its version and whether it is cached
+#
+# Tools: etcd kube (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) kwok (kwok, kwokctl) oras opm
+#        operator-sdk zot servicemonitor-crd
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.env
+source "$here/versions.env"
+
+CACHE=${ZOT_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zot-operator}
+export CGO_ENABLED=0
+export GOFLAGS="-buildvcs=false -mod=mod"
+export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
+# Keep memory in check on small machines: one package graph at a time per link.
+export GOMAXPROCS=${GOMAXPROCS:-$(nproc)}
+
+log() { printf '[tools %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { printf '[tools] ERROR: %s\n' "$*" >&2; exit 1; }
+
+command -v go >/dev/null || die "go is not installed; the test platform is built from Go modules (Go 1.26+)."
+
+version_of() {
+  case $1 in
+    etcd) echo "$ETCD_VERSION" ;;
+    kube) echo "$KUBERNETES_VERSION" ;;
+    kwok) echo "$KWOK_VERSION" ;;
+    oras) echo "$ORAS_VERSION" ;;
+    opm) echo "$OPM_VERSION" ;;
+    operator-sdk) echo "$OPERATOR_SDK_VERSION" ;;
+    zot) echo "$ZOT_VERSION" ;;
+    servicemonitor-crd) echo "$PROMETHEUS_OPERATOR_VERSION" ;;
+    *) die "unknown tool '$1'" ;;
+  esac
+}
+
+binaries_of() {
+  case $1 in
+    kube) echo "kube-apiserver kube-controller-manager kube-scheduler kubectl" ;;
+    kwok) echo "kwok kwokctl" ;;
+    servicemonitor-crd) echo "monitoring.coreos.com_servicemonitors.yaml" ;;
+    *) echo "$1" ;;
+  esac
+}
+
+dir_of() { echo "$CACHE/tools/$1-$(version_of "$1")"; }
+
+# A fresh wrapper module in which `go get` resolves the tool's module with our replaces.
+wrapper() {
+  local name=$1 w
+  w="$CACHE/src/$name-$(version_of "$name")"
+  rm -rf "$w" && mkdir -p "$w"
+  printf 'module zot-operator.local/tools/%s\n\ngo 1.26\n' "$name" >"$w/go.mod"
+  echo "$w"
+}
+
+build_etcd() {
+  local out=$1 w
+  w=$(wrapper etcd)
+  # server/v3's own replace directives point at sibling folders; as a dependency they are ignored and its requires
+  # (the same etcd release) are used instead.
+  (cd "$w" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" && go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3)
+}
+
+build_kube() {
+  local out=$1 w gomod minor staging ldflags pkg
+  w=$(wrapper kube)
+  gomod=$(cd "$w" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  [[ -f $gomod ]] || die "could not download k8s.io/kubernetes@$KUBERNETES_VERSION"
+  # Every staging module k8s.io/kubernetes replaces with ./staging/src/... is published as v0.<minor>.<patch>.
+  staging=$(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\1#p' "$gomod" | sort -u)
+  [[ -n $staging ]] || die "found no staging modules in $gomod"
+  minor=${KUBERNETES_VERSION#v1.}
+  {
+    echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
+    echo "replace ("
+    for m in $staging; do echo "	$m => $m v0.$minor"; done
+    echo ")"
+  } >>"$w/go.mod"
+  log "kube: $(wc -w <<<"$staging") staging modules replaced with v0.$minor"
+  ldflags="-s -w"
+  local major=1 mnr=${minor%%.*}
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$mnr"
+    ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  (
+    cd "$w"
+    for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+      go get "k8s.io/kubernetes/cmd/$b@$KUBERNETES_VERSION"
+    done
+    for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+      log "kube: building $b"
+      go build -trimpath -ldflags "$ldflags" -o "$out/$b" "k8s.io/kubernetes/cmd/$b"
+    done
+  )
+}
+
+build_kwok() {
+  local out=$1 w ldflags
+  w=$(wrapper kwok)
+  ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$KUBERNETES_VERSION"
+  (
+    cd "$w"
+    go get "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
+    for b in kwok kwokctl; do
+      go build -trimpath -ldflags "$ldflags" -o "$out/$b" "sigs.k8s.io/kwok/cmd/$b"
+    done
+  )
+}
+
+build_oras() {
+  local out=$1 w
+  w=$(wrapper oras)
+  (cd "$w" && go get "oras.land/oras/cmd/oras@$ORAS_VERSION" &&
+    go build -trimpath -ldflags "-s -w -X oras.land/oras/internal/version.Version=${ORAS_VERSION#v} -X oras.land/oras/internal/version.BuildMetadata=" -o "$out/oras" oras.land/oras/cmd/oras)
+}
+
+build_opm() {
+  local out=$1 w
+  w=$(wrapper opm)
+  (cd "$w" && go get "github.com/operator-framework/operator-registry/cmd/opm@$OPM_VERSION" &&
+    go build -trimpath -ldflags "-s -w -X github.com/operator-framework/operator-registry/cmd/opm/version.gitCommit=$OPM_VERSION -X github.com/operator-framework/operator-registry/cmd/opm/version.opmVersion=$OPM_VERSION" \
+      -o "$out/opm" github.com/operator-framework/operator-registry/cmd/opm)
+}
+
+build_operator-sdk() {
+  local out=$1 w
+  w=$(wrapper operator-sdk)
+  (cd "$w" && go get "github.com/operator-framework/operator-sdk/cmd/operator-sdk@$OPERATOR_SDK_VERSION" &&
+    go build -trimpath -ldflags "-s -w -X github.com/operator-framework/operator-sdk/internal/version.Version=$OPERATOR_SDK_VERSION" \
+      -o "$out/operator-sdk" github.com/operator-framework/operator-sdk/cmd/operator-sdk)
+}
+
+build_zot() {
+  local out=$1 w
+  w=$(wrapper zot)
+  (cd "$w" && go get "$ZOT_MODULE/cmd/zot@$ZOT_VERSION" &&
+    GOEXPERIMENT=jsonv2 go build -trimpath -tags "$ZOT_BUILD_TAGS,containers_image_openpgp" \
+      -ldflags "-s -w -X $ZOT_MODULE/pkg/api/config.ReleaseTag=$ZOT_VERSION" -o "$out/zot" "$ZOT_MODULE/cmd/zot") ||
+    die "zot $ZOT_VERSION could not be fetched or built from $ZOT_MODULE (see the messages above)"
+}
+
+build_servicemonitor-crd() {
+  local out=$1 w dir
+  w=$(wrapper servicemonitor-crd)
+  dir=$(cd "$w" && go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" "$out/"
+}
+
+ensure() {
+  local tool=$1 dir start
+  dir=$(dir_of "$tool")
+  if [[ -f $dir/.complete ]]; then
+    return 0
+  fi
+  log "$tool $(version_of "$tool"): building from Go modules into $dir (first time only)"
+  start=$SECONDS
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+  "build_$tool" "$dir.tmp" || die "building $tool $(version_of "$tool") failed"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir" && touch "$dir/.complete"
+  log "$tool $(version_of "$tool"): built in $((SECONDS - start))s"
+}
+
+# zot is not in the default set: the Go module proxy refuses zotregistry.dev/zot/v2 (403 Forbidden for every
+# version), so `hack/tools.sh build zot` fails with that message until it is served. See README "Test platform".
+ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm operator-sdk)
+KNOWN_TOOLS=("${ALL_TOOLS[@]}" zot)
+
+case ${1:-build} in
+  build)
+    shift || true
+    tools=("$@")
+    ((${#tools[@]})) || tools=("${ALL_TOOLS[@]}")
+    for t in "${tools[@]}"; do ensure "$t"; done
+    log "ready: ${tools[*]}"
+    ;;
+  path)
+    tool=${2:?usage: tools.sh path TOOL}
+    for t in "${KNOWN_TOOLS[@]}"; do
+      for b in $(binaries_of "$t"); do
+        if [[ $b == "$tool" || $t == "$tool" ]]; then
+          ensure "$t"
+          echo "$(dir_of "$t")/$b"
+          exit 0
+        fi
+      done
+    done
+    die "unknown tool '$tool'"
+    ;;
+  dir)
+    ensure "${2:?usage: tools.sh dir TOOL}"
+    dir_of "$2"
+    ;;
+  list)
+    for t in "${KNOWN_TOOLS[@]}"; do
+      state=missing
+      [[ -f $(dir_of "$t")/.complete ]] && state=cached
+      printf '%-20s %-10s %s\n' "$t" "$(version_of "$t")" "$state"
+    done
+    ;;
+  *) die "usage: tools.sh build [TOOL...] | path TOOL | dir TOOL | list" ;;
+esac

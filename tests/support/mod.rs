@@ -1,0 +1,201 @@
+//! Test support for integration tests: one real local cluster per flavour and test run (hack/cluster.sh, shared by
+//! every test binary through its lock), a namespace per test, and the project's tools.
+//!
+//! `ZOT_TEST_KUBECONFIG` points the tests at an existing cluster instead (it must have the flavour's CRDs).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Namespace as CoreNamespace;
+use kube::api::{Api, DeleteParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Flavour {
+    Vanilla,
+    OpenShift,
+}
+
+impl Flavour {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flavour::Vanilla => "vanilla",
+            Flavour::OpenShift => "openshift",
+        }
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("ZOT_OPERATOR_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared"))
+}
+
+/// Absolute path of a tool built by hack/tools.sh (built on first use). A tool that cannot be built fails the test
+/// with the build's message: tests never skip because a tool is missing.
+pub fn tool(name: &str) -> PathBuf {
+    static CACHE: OnceLock<std::sync::Mutex<std::collections::HashMap<String, PathBuf>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(p) = cache.lock().unwrap().get(name) {
+        return p.clone();
+    }
+    let out = Command::new(repo_root().join("hack/tools.sh"))
+        .args(["path", name])
+        .output()
+        .expect("run hack/tools.sh");
+    assert!(
+        out.status.success(),
+        "tool '{name}' could not be built by hack/tools.sh:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    cache.lock().unwrap().insert(name.to_string(), path.clone());
+    path
+}
+
+/// The kubeconfig of the flavour's cluster, starting it (or reusing the running one) through hack/cluster.sh.
+pub fn kubeconfig(flavour: Flavour) -> PathBuf {
+    static PATHS: OnceLock<std::sync::Mutex<std::collections::HashMap<Flavour, PathBuf>>> = OnceLock::new();
+    let paths = PATHS.get_or_init(Default::default);
+    let mut guard = paths.lock().unwrap();
+    if let Some(p) = guard.get(&flavour) {
+        return p.clone();
+    }
+    let path = if let Some(p) = std::env::var_os("ZOT_TEST_KUBECONFIG") {
+        PathBuf::from(p)
+    } else {
+        let out = Command::new(repo_root().join("hack/cluster.sh"))
+            .args(["up", "--flavour", flavour.as_str()])
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("run hack/cluster.sh");
+        assert!(out.status.success(), "hack/cluster.sh up --flavour {} failed", flavour.as_str());
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("export KUBECONFIG="))
+            .expect("cluster.sh prints the kubeconfig");
+        PathBuf::from(line.trim())
+    };
+    guard.insert(flavour, path.clone());
+    path
+}
+
+pub async fn client(flavour: Flavour) -> Client {
+    client_from(&kubeconfig(flavour)).await
+}
+
+pub async fn client_from(path: &Path) -> Client {
+    let kc = Kubeconfig::read_from(path).expect("read kubeconfig");
+    let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        .await
+        .expect("kubeconfig is usable");
+    Client::try_from(config).expect("client")
+}
+
+/// Runs the project's kubectl against the flavour's cluster; returns (success, stdout, stderr).
+pub fn kubectl(flavour: Flavour, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(tool("kubectl"))
+        .arg("--kubeconfig")
+        .arg(kubeconfig(flavour))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn kubectl");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("kubectl output");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A namespace of its own for one test, deleted when the guard drops.
+pub struct TestNamespace {
+    pub name: String,
+    flavour: Flavour,
+}
+
+impl TestNamespace {
+    pub async fn new(flavour: Flavour, prefix: &str, labels: &[(&str, &str)]) -> Self {
+        let client = client(flavour).await;
+        let suffix: u32 = rand_suffix();
+        let name = format!("{prefix}-{suffix:08x}");
+        let mut ns = CoreNamespace::default();
+        ns.metadata.name = Some(name.clone());
+        ns.metadata.labels = Some(
+            labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .chain([("zot-operator.test/e2e".to_string(), "true".to_string())])
+                .collect(),
+        );
+        Api::<CoreNamespace>::all(client)
+            .create(&PostParams::default(), &ns)
+            .await
+            .expect("create test namespace");
+        TestNamespace { name, flavour }
+    }
+}
+
+impl Drop for TestNamespace {
+    fn drop(&mut self) {
+        if std::env::var_os("ZOT_TEST_KEEP_NAMESPACES").is_some() {
+            return;
+        }
+        let _ = Command::new(tool("kubectl"))
+            .arg("--kubeconfig")
+            .arg(kubeconfig(self.flavour))
+            .args(["delete", "namespace", &self.name, "--wait=false", "--ignore-not-found"])
+            .output();
+    }
+}
+
+fn rand_suffix() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    h.finish() as u32
+}
+
+/// Polls `check` until it returns Some or the timeout passes; the panic message says what was awaited.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+pub async fn delete_ns(client: Client, name: &str) {
+    let _ = Api::<CoreNamespace>::all(client)
+        .delete(name, &DeleteParams::default())
+        .await;
+}
