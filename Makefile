@@ -48,6 +48,7 @@ unit: ## Only the fast tests that need no cluster.
 ##@ Test platform
 .PHONY: tools
 tools: ## Build (or reuse) every tool of the test platform from Go modules (cached, version-keyed).
+	hack/system-deps.sh
 	hack/tools.sh build
 
 .PHONY: cluster-up

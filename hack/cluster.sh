@@ -76,7 +76,7 @@ start_provisioner() {
     return 0
   fi
   nohup setsid "$here/provisioner.sh" "$("$here/tools.sh" path kubectl)" "$kubeconfig" \
-    >"$state/$flavour.provisioner.log" 2>&1 </dev/null &
+    >"$state/$flavour.provisioner.log" 2>&1 </dev/null 9>&- &
   echo $! >"$pidfile"
 }
 
@@ -130,10 +130,10 @@ up() {
       --kube-authorization=true \
       --kube-admission=true \
       --disable-qps-limits \
-      --wait 3m >&2
+      --wait 3m >&2 9>&-  # the components it starts must not inherit our lock
     wait_for 120 "the API server to be ready" healthy
     log "adding $NODES fake nodes"
-    kwokctl scale node --replicas "$NODES" >&2
+    kwokctl scale node --replicas "$NODES" >&2 9>&-
     wait_for 120 "nodes to be Ready" kubectl wait --for=condition=Ready node --all --timeout=5s
     storage
     [[ $flavour == openshift ]] && openshift
@@ -150,6 +150,8 @@ down() {
   log "deleting cluster $name"
   stop_provisioner
   kwokctl delete cluster >&2 || true
+  # Whatever kwokctl could not stop (e.g. after an interrupted start) must not hold ports or memory.
+  pkill -f "$KWOK_WORKDIR/clusters/$name/" 2>/dev/null || true
   rm -f "$kubeconfig"
 }
 

@@ -8,6 +8,7 @@
 #
 # Tools: etcd kube (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) kwok (kwok, kwokctl) oras opm
 #        operator-sdk zot servicemonitor-crd
+#        otelcol (OpenTelemetry Collector from hack/otelcol, for the telemetry tests)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,6 +37,7 @@ version_of() {
     operator-sdk) echo "$OPERATOR_SDK_VERSION" ;;
     zot) echo "$ZOT_VERSION" ;;
     servicemonitor-crd) echo "$PROMETHEUS_OPERATOR_VERSION" ;;
+    otelcol) echo "$OTELCOL_VERSION-$(otelcol_source_hash)" ;;
     *) die "unknown tool '$1'" ;;
   esac
 }
@@ -122,19 +124,22 @@ build_oras() {
     go build -trimpath -ldflags "-s -w -X oras.land/oras/internal/version.Version=${ORAS_VERSION#v} -X oras.land/oras/internal/version.BuildMetadata=" -o "$out/oras" oras.land/oras/cmd/oras)
 }
 
+# containers/image needs gpgme (cgo) unless told to use its pure-Go OpenPGP implementation.
+CONTAINERS_TAGS=containers_image_openpgp,exclude_graphdriver_btrfs,exclude_graphdriver_devicemapper
+
 build_opm() {
   local out=$1 w
   w=$(wrapper opm)
   (cd "$w" && go get "github.com/operator-framework/operator-registry/cmd/opm@$OPM_VERSION" &&
-    go build -trimpath -ldflags "-s -w -X github.com/operator-framework/operator-registry/cmd/opm/version.gitCommit=$OPM_VERSION -X github.com/operator-framework/operator-registry/cmd/opm/version.opmVersion=$OPM_VERSION" \
+    go build -trimpath -tags "$CONTAINERS_TAGS" -ldflags "-s -w -X github.com/operator-framework/operator-registry/cmd/opm/version.gitCommit=$OPM_VERSION -X github.com/operator-framework/operator-registry/cmd/opm/version.opmVersion=$OPM_VERSION" \
       -o "$out/opm" github.com/operator-framework/operator-registry/cmd/opm)
 }
 
 build_operator-sdk() {
   local out=$1 w
   w=$(wrapper operator-sdk)
-  (cd "$w" && go get "github.com/operator-framework/operator-sdk/cmd/operator-sdk@$OPERATOR_SDK_VERSION" &&
-    go build -trimpath -ldflags "-s -w -X github.com/operator-framework/operator-sdk/internal/version.Version=$OPERATOR_SDK_VERSION" \
+  (cd "$w" && go get "github.com/operator-framework/operator-sdk@$OPERATOR_SDK_VERSION" &&
+    go build -trimpath -tags "$CONTAINERS_TAGS" -ldflags "-s -w -X github.com/operator-framework/operator-sdk/internal/version.Version=$OPERATOR_SDK_VERSION" \
       -o "$out/operator-sdk" github.com/operator-framework/operator-sdk/cmd/operator-sdk)
 }
 
@@ -154,6 +159,39 @@ build_servicemonitor-crd() {
   cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" "$out/"
 }
 
+# The OpenTelemetry Collector the telemetry tests export spans to: OTLP receiver + file exporter, from the wrapper
+# module hack/otelcol (its go.mod/go.sum pin the collector release; OTELCOL_VERSION must name the same release). The
+# cache key adds a hash of that module's files, so editing them rebuilds it.
+otelcol_source_hash() {
+  cat "$here"/otelcol/go.mod "$here"/otelcol/go.sum "$here"/otelcol/*.go | sha256sum | cut -c1-12
+}
+
+build_otelcol() {
+  local out=$1 src="$here/otelcol" pinned total pid ticks=0
+  local -x GOFLAGS="-buildvcs=false -mod=readonly"
+  pinned=$(cd "$src" && go list -m -f '{{.Version}}' go.opentelemetry.io/collector/otelcol) ||
+    die "otelcol: cannot read hack/otelcol/go.mod"
+  [[ $pinned == "$OTELCOL_VERSION" ]] ||
+    die "otelcol: hack/otelcol/go.mod requires go.opentelemetry.io/collector/otelcol $pinned but hack/versions.env says OTELCOL_VERSION=$OTELCOL_VERSION: change both together"
+  log "otelcol: downloading the modules of hack/otelcol"
+  total=$(cd "$src" && go list -deps . | wc -l) || die "otelcol: resolving the packages of hack/otelcol failed"
+  log "otelcol: compiling $total packages (a few minutes on 2 cores the first time)"
+  (cd "$src" && exec go build -v -trimpath -ldflags "-s -w -X main.version=$OTELCOL_VERSION" -o "$out/otelcol" . \
+    >"$out/build.log" 2>&1) &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if ((++ticks % 30 == 0)); then
+      log "otelcol: $(wc -l <"$out/build.log") of about $total packages compiled (${ticks}s)"
+    fi
+  done
+  if ! wait "$pid"; then
+    cat "$out/build.log" >&2
+    return 1
+  fi
+  rm -f "$out/build.log"
+}
+
 ensure() {
   local tool=$1 dir start
   dir=$(dir_of "$tool")
@@ -171,6 +209,7 @@ ensure() {
 # zot is not in the default set: the Go module proxy refuses zotregistry.dev/zot/v2 (403 Forbidden for every
 # version), so `hack/tools.sh build zot` fails with that message until it is served. See README "Test platform".
 ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm operator-sdk)
+ALL_TOOLS+=(otelcol)
 KNOWN_TOOLS=("${ALL_TOOLS[@]}" zot)
 
 case ${1:-build} in

@@ -1,5 +1,6 @@
 //! Proof that the local test platform (hack/tools.sh, hack/cluster.sh) is a real, working Kubernetes: the API
 //! server's version, admission, the controller-manager, the scheduler, kwok's fake nodes and the PVC answer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
 use std::time::Duration;
@@ -23,7 +24,10 @@ async fn the_api_server_is_kubernetes_1_36() {
         .find_map(|l| l.strip_prefix("KUBERNETES_VERSION="))
         .unwrap();
     assert!(want.starts_with("v1.36."), "hack/versions.env pins {want}");
-    assert_eq!(info.git_version, want, "the API server reports the pinned version");
+    assert_eq!(
+        info.git_version, want,
+        "the API server reports the pinned version"
+    );
     assert_eq!((info.major.as_str(), info.minor.as_str()), ("1", "36"));
 }
 
@@ -35,7 +39,10 @@ async fn kubectl_reports_the_real_client_version() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
-        v["clientVersion"]["gitVersion"].as_str().unwrap().starts_with("v1.36."),
+        v["clientVersion"]["gitVersion"]
+            .as_str()
+            .unwrap()
+            .starts_with("v1.36."),
         "kubectl version: {v}"
     );
 }
@@ -51,13 +58,21 @@ async fn the_openshift_flavour_serves_every_shared_crd() {
         if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
             continue;
         }
-        let doc: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let doc: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         names.push(doc["metadata"]["name"].as_str().unwrap().to_string());
     }
     names.push("servicemonitors.monitoring.coreos.com".into());
-    assert!(names.len() >= 15, "found only {names:?} in {}", dir.display());
+    assert!(
+        names.len() >= 15,
+        "found only {names:?} in {}",
+        dir.display()
+    );
     for name in names {
-        let crd = crds.get(&name).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let crd = crds
+            .get(&name)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let established = crd
             .status
             .and_then(|s| s.conditions)
@@ -69,12 +84,26 @@ async fn the_openshift_flavour_serves_every_shared_crd() {
     // The cluster's apps domain and the restricted-v2 SCC are there as objects.
     let (ok, domain, err) = support::kubectl(
         Flavour::OpenShift,
-        &["get", "ingresses.config.openshift.io", "cluster", "-o", "jsonpath={.spec.domain}"],
+        &[
+            "get",
+            "ingresses.config.openshift.io",
+            "cluster",
+            "-o",
+            "jsonpath={.spec.domain}",
+        ],
         None,
     );
     assert!(ok, "{err}");
     assert!(!domain.is_empty());
-    let (ok, _, err) = support::kubectl(Flavour::OpenShift, &["get", "scc", "restricted-v2"], None);
+    let (ok, _, err) = support::kubectl(
+        Flavour::OpenShift,
+        &[
+            "get",
+            "securitycontextconstraints.security.openshift.io",
+            "restricted-v2",
+        ],
+        None,
+    );
     assert!(ok, "{err}");
 }
 
@@ -111,7 +140,8 @@ async fn restricted_pod_security_rejects_a_privileged_pod_and_admits_a_compliant
         .await
         .expect_err("a privileged pod must be refused");
     assert!(
-        err.to_string().contains("violates PodSecurity \"restricted"),
+        err.to_string()
+            .contains("violates PodSecurity \"restricted"),
         "unexpected refusal: {err}"
     );
     pods.create(&PostParams::default(), &pod("compliant", false))
@@ -136,17 +166,44 @@ async fn a_deployment_becomes_available_on_the_fake_nodes() {
         }
     }))
     .unwrap();
-    deployments.create(&PostParams::default(), &d).await.unwrap();
-    eventually("deployment web to have 2 available replicas", 2 * MINUTE, || async {
-        let d = deployments.get("web").await.ok()?;
-        (d.status?.available_replicas? == 2).then_some(())
-    })
+    deployments
+        .create(&PostParams::default(), &d)
+        .await
+        .unwrap();
+    eventually(
+        "deployment web to have 2 available replicas",
+        2 * MINUTE,
+        || async {
+            let d = deployments.get("web").await.ok()?;
+            (d.status?.available_replicas? == 2).then_some(())
+        },
+    )
     .await;
     // The pods really run on kwok's nodes, put there by the scheduler.
+    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
+    let kwok_nodes: Vec<String> = nodes
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|n| {
+            n.metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get("kwok.x-k8s.io/node"))
+                .map(String::as_str)
+                == Some("fake")
+        })
+        .filter_map(|n| n.metadata.name)
+        .collect();
+    assert!(kwok_nodes.len() >= 2, "kwok manages {kwok_nodes:?}");
     let pods: Api<Pod> = Api::namespaced(client, &ns.name);
     for p in pods.list(&Default::default()).await.unwrap() {
         let node = p.spec.unwrap().node_name.unwrap_or_default();
-        assert!(node.starts_with("kwok-node-"), "pod scheduled on '{node}'");
+        assert!(
+            kwok_nodes.contains(&node),
+            "pod scheduled on '{node}', not on a kwok node {kwok_nodes:?}"
+        );
         assert_eq!(p.status.unwrap().phase.as_deref(), Some("Running"));
     }
 }
@@ -184,7 +241,15 @@ async fn a_statefulset_with_a_volume_claim_template_becomes_ready() {
     .await;
     let (ok, phase, err) = support::kubectl(
         Flavour::Vanilla,
-        &["get", "pvc", "data-db-0", "-n", &ns.name, "-o", "jsonpath={.status.phase}"],
+        &[
+            "get",
+            "pvc",
+            "data-db-0",
+            "-n",
+            &ns.name,
+            "-o",
+            "jsonpath={.status.phase}",
+        ],
         None,
     );
     assert!(ok, "{err}");

@@ -42,7 +42,8 @@ pub fn shared_dir() -> PathBuf {
 /// Absolute path of a tool built by hack/tools.sh (built on first use). A tool that cannot be built fails the test
 /// with the build's message: tests never skip because a tool is missing.
 pub fn tool(name: &str) -> PathBuf {
-    static CACHE: OnceLock<std::sync::Mutex<std::collections::HashMap<String, PathBuf>>> = OnceLock::new();
+    static CACHE: OnceLock<std::sync::Mutex<std::collections::HashMap<String, PathBuf>>> =
+        OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(p) = cache.lock().unwrap().get(name) {
         return p.clone();
@@ -63,7 +64,8 @@ pub fn tool(name: &str) -> PathBuf {
 
 /// The kubeconfig of the flavour's cluster, starting it (or reusing the running one) through hack/cluster.sh.
 pub fn kubeconfig(flavour: Flavour) -> PathBuf {
-    static PATHS: OnceLock<std::sync::Mutex<std::collections::HashMap<Flavour, PathBuf>>> = OnceLock::new();
+    static PATHS: OnceLock<std::sync::Mutex<std::collections::HashMap<Flavour, PathBuf>>> =
+        OnceLock::new();
     let paths = PATHS.get_or_init(Default::default);
     let mut guard = paths.lock().unwrap();
     if let Some(p) = guard.get(&flavour) {
@@ -77,7 +79,11 @@ pub fn kubeconfig(flavour: Flavour) -> PathBuf {
             .stderr(std::process::Stdio::inherit())
             .output()
             .expect("run hack/cluster.sh");
-        assert!(out.status.success(), "hack/cluster.sh up --flavour {} failed", flavour.as_str());
+        assert!(
+            out.status.success(),
+            "hack/cluster.sh up --flavour {} failed",
+            flavour.as_str()
+        );
         let stdout = String::from_utf8(out.stdout).unwrap();
         let line = stdout
             .lines()
@@ -114,7 +120,12 @@ pub fn kubectl(flavour: Flavour, args: &[&str], stdin: Option<&str>) -> (bool, S
         .spawn()
         .expect("spawn kubectl");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().expect("kubectl output");
@@ -161,7 +172,13 @@ impl Drop for TestNamespace {
         let _ = Command::new(tool("kubectl"))
             .arg("--kubeconfig")
             .arg(kubeconfig(self.flavour))
-            .args(["delete", "namespace", &self.name, "--wait=false", "--ignore-not-found"])
+            .args([
+                "delete",
+                "namespace",
+                &self.name,
+                "--wait=false",
+                "--ignore-not-found",
+            ])
             .output();
     }
 }
@@ -189,7 +206,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

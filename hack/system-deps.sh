@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs beside the Go-built tools: promtool (package prometheus), the real
+# Prometheus parser that checks the operator's /metrics. Installs what is missing when run as root.
+set -euo pipefail
+missing=()
+command -v promtool >/dev/null || missing+=(prometheus)
+((${#missing[@]})) || exit 0
+if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+  echo "[system-deps] ERROR: missing Debian packages: ${missing[*]} (install them: apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "[system-deps] installing ${missing[*]} from Debian" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,99 @@
+//! The CustomResourceDefinitions the operator serves, as committed under config/crd/bases/.
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::CustomResourceExt;
+use serde_json::Value;
+
+use super::v1alpha1::ZotArtifactStore;
+
+/// Fields whose schema comes from Kubernetes' own types. Their descriptions (kilobytes each, repeated at every
+/// nested use) are dropped below the field itself, so that the CRD stays small enough for OLM's bundle
+/// ConfigMap; `kubectl explain pod.spec.affinity` documents them.
+const EMBEDDED_KUBERNETES_TYPES: &[&[&str]] = &[
+    &["spec", "affinity"],
+    &["spec", "resources"],
+    &["spec", "securityContext"],
+    &["spec", "tolerations"],
+    &["spec", "topologySpreadConstraints"],
+    &["status", "conditions"],
+];
+
+/// Every CRD of the operator, in a fixed order.
+pub fn all() -> Vec<CustomResourceDefinition> {
+    vec![zot_artifact_store()]
+}
+
+/// The ZotArtifactStore CRD, with embedded Kubernetes types' nested descriptions removed.
+pub fn zot_artifact_store() -> CustomResourceDefinition {
+    let mut crd = ZotArtifactStore::crd();
+    for version in &mut crd.spec.versions {
+        let Some(schema) = version
+            .schema
+            .as_mut()
+            .and_then(|s| s.open_api_v3_schema.as_mut())
+        else {
+            continue;
+        };
+        let Ok(mut value) = serde_json::to_value(&*schema) else {
+            continue;
+        };
+        for path in EMBEDDED_KUBERNETES_TYPES {
+            if let Some(node) = property(&mut value, path) {
+                strip_nested_descriptions(node);
+            }
+        }
+        if let Ok(stripped) = serde_json::from_value(value) {
+            *schema = stripped;
+        }
+    }
+    crd
+}
+
+/// Every CRD as one multi-document YAML stream, byte-for-byte what `zot-operator crd` prints.
+pub fn yaml() -> Result<String, serde_yaml::Error> {
+    let mut out = String::new();
+    for crd in all() {
+        out.push_str("---\n");
+        out.push_str(&serde_yaml::to_string(&crd)?);
+    }
+    Ok(out)
+}
+
+fn property<'a>(schema: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
+    path.iter().try_fold(schema, |node, name| {
+        node.get_mut("properties")?.get_mut(*name)
+    })
+}
+
+/// Removes `description` from every schema below `node`, keeping the node's own description.
+fn strip_nested_descriptions(node: &mut Value) {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.remove("description");
+                for (key, child) in map.iter_mut() {
+                    // Property names are data, not schema keywords: a property called "description" stays.
+                    if key == "properties" {
+                        if let Value::Object(props) = child {
+                            props.values_mut().for_each(strip);
+                        }
+                    } else {
+                        strip(child);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    if let Value::Object(map) = node {
+        for (key, child) in map.iter_mut() {
+            if key == "properties" {
+                if let Value::Object(props) = child {
+                    props.values_mut().for_each(strip);
+                }
+            } else if key != "description" {
+                strip(child);
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Names, labels and fixed paths of everything the operator creates for a store, in one place.
+use std::collections::BTreeMap;
+
+/// Value of `app.kubernetes.io/name` on every child.
+pub const APP_NAME: &str = "zot";
+/// Value of `app.kubernetes.io/component` on every child.
+pub const COMPONENT: &str = "registry";
+/// Value of `app.kubernetes.io/managed-by` on every child; also the server-side-apply field manager.
+pub const MANAGED_BY: &str = "zot-operator";
+/// Value of `app.kubernetes.io/part-of` on every child.
+pub const PART_OF: &str = "zot-artifact-store";
+/// Label the Zot Artifact Store product documentation selects pods by (`kubectl logs -l app=zot-artifact-store`,
+/// pod anti-affinity examples); set on pods only, never in a selector.
+pub const LEGACY_APP_LABEL: (&str, &str) = ("app", "zot-artifact-store");
+/// Pod-template annotation holding the hash of zot's configuration and the referenced Secrets' versions: a
+/// change rolls the pods (zot does not notice updated mounted Secrets).
+pub const CONFIG_HASH_ANNOTATION: &str = "artifact.zotregistry.io/config-hash";
+/// Default zot image when the operator's RELATED_IMAGE_ZOT is unset.
+pub const DEFAULT_ZOT_IMAGE: &str = "ghcr.io/project-zot/zot:v2.1.20";
+
+/// Port zot listens on (registry API, health endpoints and metrics).
+pub const ZOT_PORT: i32 = 5000;
+/// Name of zot's container port, targeted by every Service.
+pub const ZOT_PORT_NAME: &str = "http";
+/// Name of the zot container.
+pub const CONTAINER: &str = "zot";
+/// Directory where zot's config Secret is mounted.
+pub const CONFIG_DIR: &str = "/etc/zot";
+/// Key of zot's configuration file in the config Secret.
+pub const CONFIG_FILE: &str = "config.json";
+/// zot's data directory (its rootDirectory): the storage volume, or scratch space with remote storage.
+pub const DATA_DIR: &str = "/var/lib/registry";
+/// Writable scratch directory (the root filesystem is read-only).
+pub const TMP_DIR: &str = "/tmp";
+/// Directory of zot's own TLS certificate. Secrets are mounted beside, not inside, the config directory: a
+/// mount point inside another Secret volume would have to be created in that read-only volume.
+pub const TLS_DIR: &str = "/var/run/secrets/zot/tls";
+/// Directory of the OpenID Connect client credentials file.
+pub const OIDC_DIR: &str = "/var/run/secrets/zot/oidc";
+/// Name of the OpenID Connect client credentials file (zot reads it by its extension).
+pub const OIDC_FILE: &str = "credentials.json";
+/// Directory of the htpasswd file.
+pub const HTPASSWD_DIR: &str = "/var/run/secrets/zot/htpasswd";
+/// Directory of the Google Cloud service-account key.
+pub const GCS_DIR: &str = "/var/run/secrets/zot/gcs";
+/// Directory of the sync credentials file.
+pub const SYNC_DIR: &str = "/var/run/secrets/zot/sync";
+/// Name of the volumeClaimTemplate of filesystem storage.
+pub const DATA_VOLUME: &str = "data";
+
+/// Names of a store's children, derived from the store's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Names {
+    store: String,
+}
+
+impl Names {
+    /// Names for the store called `store`.
+    pub fn new(store: &str) -> Self {
+        Self {
+            store: store.to_string(),
+        }
+    }
+
+    /// The store's own name.
+    pub fn store(&self) -> &str {
+        &self.store
+    }
+
+    /// ServiceAccount, workload (StatefulSet or Deployment), main Service, PDB, HPA, NetworkPolicy, Ingress,
+    /// Route and ServiceMonitor all carry the store's name.
+    pub fn base(&self) -> String {
+        self.store.clone()
+    }
+
+    /// Secret holding zot's configuration (no credentials).
+    pub fn config_secret(&self) -> String {
+        format!("{}-config", self.store)
+    }
+
+    /// Secret the operator composes with the Keycloak client id and secret for zot's OpenID provider.
+    pub fn oidc_secret(&self) -> String {
+        format!("{}-oidc", self.store)
+    }
+
+    /// Headless Service giving StatefulSet pods stable DNS names.
+    pub fn headless_service(&self) -> String {
+        format!("{}-headless", self.store)
+    }
+
+    /// Service exposing zot's metrics for Prometheus.
+    pub fn metrics_service(&self) -> String {
+        format!("{}-metrics", self.store)
+    }
+
+    /// PersistentVolumeClaim of the embedded database when storage is remote.
+    pub fn database_claim(&self) -> String {
+        format!("{}-db", self.store)
+    }
+
+    /// Default Secret of the signing key pair.
+    pub fn signing_key_secret(&self) -> String {
+        format!("{}-signing-key", self.store)
+    }
+}
+
+/// Labels of every child of the store `instance`.
+pub fn labels(instance: &str) -> BTreeMap<String, String> {
+    let mut labels = selector_labels(instance);
+    labels.insert("app.kubernetes.io/component".into(), COMPONENT.into());
+    labels.insert("app.kubernetes.io/managed-by".into(), MANAGED_BY.into());
+    labels.insert("app.kubernetes.io/part-of".into(), PART_OF.into());
+    labels
+}
+
+/// Labels that select the pods of the store `instance`; immutable once a workload exists.
+pub fn selector_labels(instance: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), APP_NAME.to_string()),
+        (
+            "app.kubernetes.io/instance".to_string(),
+            instance.to_string(),
+        ),
+    ])
+}
+
+/// Labels of the pods of the store `instance`: the child labels plus the product's `app` label.
+pub fn pod_labels(instance: &str) -> BTreeMap<String, String> {
+    let mut labels = labels(instance);
+    labels.insert(LEGACY_APP_LABEL.0.into(), LEGACY_APP_LABEL.1.into());
+    labels
+}
+
+/// The selector as a label-selector string, as status.selector carries it for the scale subresource.
+pub fn selector_string(instance: &str) -> String {
+    selector_labels(instance)
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}

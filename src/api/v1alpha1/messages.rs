@@ -1,0 +1,49 @@
+//! Refusal messages shared by the CRD's CEL rules and the operator's own validation, so that `kubectl apply`,
+//! the store's status and `zot-operator render` say the same thing.
+
+/// Several replicas with filesystem storage.
+pub const FILESYSTEM_REPLICAS: &str = "replicas > 1 is refused with filesystem storage: filesystem storage is per-pod (ReadWriteOnce), so replicas would be separate registries; use s3/gcs/azure storage with a redis or dynamodb database for several replicas";
+/// Several replicas with the embedded database.
+pub const EMBEDDED_REPLICAS: &str = "replicas > 1 is refused with the embedded database: zot's BoltDB serves one instance only; use database.type redis (with s3/gcs/azure storage) or dynamodb (with s3 storage) for several replicas";
+/// Autoscaling without shared storage and database.
+pub const AUTOSCALING_NEEDS_SHARED: &str = "autoscaling runs several replicas, which needs s3/gcs/azure storage and a redis or dynamodb database: filesystem storage is per-pod and the embedded BoltDB serves one instance only";
+/// DynamoDB without S3.
+pub const DYNAMODB_NEEDS_S3: &str = "database.type dynamodb needs storage.type s3 (zot keeps DynamoDB metadata only for S3 storage); use redis with filesystem, gcs or azure storage";
+/// A database volume size with filesystem storage.
+pub const EMBEDDED_SIZE_WITH_FILESYSTEM: &str = "database.embedded.storageSize and storageClass describe a separate database volume used with s3/gcs/azure storage; with filesystem storage the database lives in the storage volume: use storage.size and storage.storageClass";
+/// SBOM generation with remote storage.
+pub const SBOM_NEEDS_FILESYSTEM: &str = "supplyChain.sbom needs filesystem storage: zot generates SBOMs in its vulnerability scanner, which it refuses to run on s3/gcs/azure storage; SBOMs pushed by clients (cosign attach sbom, oras attach) are stored and served with any storage";
+/// CVE scanning with remote storage.
+pub const CVE_NEEDS_FILESYSTEM: &str = "extensions.search.cve needs filesystem storage: zot refuses to run its vulnerability scanner on s3/gcs/azure storage";
+/// SBOM generation with search or the scanner switched off.
+pub const SBOM_NEEDS_SCANNER: &str = "supplyChain.sbom needs zot's search extension and vulnerability scanner: do not set extensions.search.enabled or extensions.search.cve.enabled to false";
+/// A Route terminating TLS at zot without zot serving TLS.
+pub const ROUTE_NEEDS_TLS: &str = "networking.route.termination reencrypt and passthrough need zot to serve TLS: set tls.enabled and tls.secretName, or use termination: edge";
+/// database.type postgres.
+pub const POSTGRES: &str = "database.type postgres is not supported: zot's metadata stores are embedded BoltDB, redis and dynamodb; use type: redis (shared, any storage) or dynamodb (with s3 storage), or embedded";
+/// database.type mysql.
+pub const MYSQL: &str = "database.type mysql is not supported: zot's metadata stores are embedded BoltDB, redis and dynamodb; use type: redis (shared, any storage) or dynamodb (with s3 storage), or embedded";
+/// metrics.tracing.enabled: true.
+pub const TRACING: &str = "metrics.tracing.enabled is not supported: zot emits no traces; the operator traces its own reconciles — set OTEL_EXPORTER_OTLP_ENDPOINT on the operator";
+/// A store name that cannot name Services and pods.
+pub const NAME: &str = "metadata.name must be a DNS label of at most 52 characters starting with a letter: Services and StatefulSet pods are named after it";
+/// size/storageClass with remote storage.
+pub const VOLUME_WITH_REMOTE: &str = "storage.size and storage.storageClass size a volume and apply only to type: filesystem; s3, gcs and azure storage keep images in the bucket";
+/// Sections of another storage type.
+pub const OTHER_STORAGE_SECTION: &str = "only the section of the chosen storage.type may be set: remove the others or change storage.type";
+/// Sections of another database type.
+pub const OTHER_DATABASE_SECTION: &str = "only the section of the chosen database.type may be set: remove the others or change database.type";
+/// rbac without a sign-in method.
+pub const RBAC_NEEDS_SIGN_IN: &str =
+    "rbac.enabled needs a way to sign in: set rbac.keycloak, rbac.htpasswd or both";
+/// A positive quantity.
+pub const POSITIVE_QUANTITY: &str = "must be a positive quantity such as 5Gi or 500Mi";
+/// minAvailable and maxUnavailable together.
+pub const PDB_EXCLUSIVE: &str =
+    "podDisruptionBudget.minAvailable and maxUnavailable are exclusive: set one of them";
+/// minReplicas above maxReplicas.
+pub const AUTOSCALING_RANGE: &str =
+    "autoscaling.minReplicas must not exceed autoscaling.maxReplicas";
+/// Sync on without registries.
+pub const SYNC_NEEDS_REGISTRY: &str =
+    "extensions.sync.enabled needs at least one registry in extensions.sync.registries";

@@ -1,0 +1,43 @@
+//! `artifact.zotregistry.io/v1alpha1`: the ZotArtifactStore kind.
+//!
+//! Field names follow the Zot Artifact Store product documentation, so its example objects apply unchanged;
+//! fields zot cannot honour are accepted by name and refused with a reason by the CRD's CEL rules.
+mod common;
+mod database;
+mod extensions;
+mod image;
+pub mod messages;
+mod metrics;
+mod networking;
+mod rbac;
+mod rules;
+mod scaling;
+mod spec;
+mod status;
+mod storage;
+mod supply_chain;
+mod tls;
+
+pub use common::{LocalRef, SecretKeyRef};
+pub use database::{
+    DatabaseSpec, DatabaseType, DynamoDbDatabase, EmbeddedDatabase, RedisDatabase, SqlDatabase,
+};
+pub use extensions::{
+    CveSpec, ExtensionsSpec, LintSpec, ScrubSpec, SearchSpec, SyncContent, SyncRegistry, SyncSpec,
+    SyncTags,
+};
+pub use image::{ImageSpec, PullPolicy};
+pub use metrics::{MetricsSpec, PrometheusSpec, ServiceMonitorSpec, TracingSpec};
+pub use networking::{
+    IngressSpec, IngressTls, NetworkPolicySpec, NetworkingSpec, RouteSpec, RouteTermination,
+    ServiceSpec, ServiceType,
+};
+pub use rbac::{AccessPolicy, Action, KeycloakSpec, RbacSpec};
+pub use scaling::{AutoscalingSpec, PodDisruptionBudgetSpec};
+pub use spec::{LogLevel, ZotArtifactStore, ZotArtifactStoreSpec};
+pub use status::{Endpoints, Phase, ZotArtifactStoreStatus};
+pub use storage::{
+    AccessKeySecret, AzureStorage, DeletionPolicy, GcsStorage, S3Storage, StorageSpec, StorageType,
+};
+pub use supply_chain::{KeySecretRef, SbomFormat, SbomSpec, SigningSpec, SupplyChainSpec};
+pub use tls::TlsSpec;

@@ -1,0 +1,58 @@
+//! The observed state of a store, written by the operator.
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Observed state of a ZotArtifactStore, written by the operator only.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ZotArtifactStoreStatus {
+    /// Summary of the store's life cycle: Pending, Creating, Running, Updating, Failed or Deleting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    /// Detailed conditions: Ready, Available, Progressing, Degraded, ConfigReady, StorageReady, DatabaseReady,
+    /// RouteReady and others, each with a reason and message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// Number of zot pods that are ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_replicas: Option<i32>,
+    /// Number of zot pods (the scale subresource reads it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    /// Label selector of zot's pods (the scale subresource and HorizontalPodAutoscalers read it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// Addresses at which the registry is reachable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<Endpoints>,
+    /// Version of zot that runs (the image tag).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zot_version: Option<String>,
+    /// The metadata.generation of the spec this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+/// Summary of a store's life cycle.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Pending,
+    Creating,
+    Running,
+    Updating,
+    Failed,
+    Deleting,
+}
+
+/// Addresses of the registry.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoints {
+    /// In-cluster address, e.g. `zot.artifacts.svc:5000`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal: Option<String>,
+    /// Address published by an Ingress or Route, e.g. `https://artifacts.example.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<String>,
+}

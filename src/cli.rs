@@ -1,0 +1,214 @@
+//! The offline `render` command: a ZotArtifactStore file in, every object the operator would create out, as one
+//! multi-document YAML stream (like `helm template`).
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+use k8s_openapi::api::core::v1::Secret;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api::v1alpha1::ZotArtifactStore;
+use crate::platform::Platform;
+use crate::render::{self, Desired, Inputs};
+use crate::validate::{self, Refusal};
+
+/// Namespace of a store file that names none.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Why `render` printed nothing.
+#[derive(Debug)]
+pub enum RenderError {
+    /// The file could not be read.
+    Read(std::io::Error),
+    /// The file is not a ZotArtifactStore.
+    Parse(String),
+    /// The spec is refused.
+    Refused(Refusal),
+    /// An object could not be serialized.
+    Serialize(String),
+}
+
+impl RenderError {
+    /// Process exit code: 2 for a refused spec, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RenderError::Refused(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl fmt::Display for RenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RenderError::Read(err) => write!(f, "reading the store: {err}"),
+            RenderError::Parse(err) => write!(f, "not a ZotArtifactStore: {err}"),
+            RenderError::Refused(refusal) => write!(f, "{refusal}"),
+            RenderError::Serialize(err) => write!(f, "serializing: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for RenderError {}
+
+/// Renders the ZotArtifactStore in `path` (`-` for standard input) for `platform`.
+pub fn render_file(path: &Path, platform: &Platform) -> Result<String, RenderError> {
+    let text = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(RenderError::Read)?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(RenderError::Read)?
+    };
+    render_text(&text, platform)
+}
+
+/// Renders the ZotArtifactStore in `text` (YAML or JSON) for `platform`.
+pub fn render_text(text: &str, platform: &Platform) -> Result<String, RenderError> {
+    let store = parse(text)?;
+    let validated = validate::validate(&store, DEFAULT_NAMESPACE).map_err(RenderError::Refused)?;
+    let desired = render::desired(&validated, platform, &Inputs::default());
+    let mut out = String::new();
+    for gap in render::gaps(&validated, platform) {
+        out.push_str(&format!("# Not rendered: {}: {}\n", gap.field, gap.reason));
+    }
+    if validated.spec.rbac.enabled && validated.spec.rbac.keycloak.is_some() {
+        out.push_str(&format!(
+            "# The Secret {} (zot's OpenID credentials file) is composed by the operator from the Keycloak client\n\
+             # secret at apply time; it is not rendered offline.\n",
+            validated.names().oidc_secret()
+        ));
+    }
+    for object in objects(desired)? {
+        out.push_str("---\n");
+        out.push_str(
+            &serde_yaml::to_string(&object).map_err(|e| RenderError::Serialize(e.to_string()))?,
+        );
+    }
+    Ok(out)
+}
+
+fn parse(text: &str) -> Result<ZotArtifactStore, RenderError> {
+    let value: Value = serde_yaml::from_str(text).map_err(|e| RenderError::Parse(e.to_string()))?;
+    let kind = value.get("kind").and_then(Value::as_str);
+    let api_version = value.get("apiVersion").and_then(Value::as_str);
+    if kind != Some("ZotArtifactStore") || api_version != Some("artifact.zotregistry.io/v1alpha1") {
+        return Err(RenderError::Parse(format!(
+            "expected apiVersion artifact.zotregistry.io/v1alpha1 and kind ZotArtifactStore, found {} {}",
+            api_version.unwrap_or("<none>"),
+            kind.unwrap_or("<none>")
+        )));
+    }
+    // The API server prunes unknown fields (with a warning); offline, a misspelt field would silently do
+    // nothing, so it is refused.
+    let mut unknown = Vec::new();
+    let store: ZotArtifactStore =
+        serde_ignored::deserialize(value, |path| unknown.push(path.to_string()))
+            .map_err(|e| RenderError::Parse(e.to_string()))?;
+    let unknown: Vec<String> = unknown
+        .iter()
+        .filter(|p| p.starts_with("spec."))
+        .map(|p| field_path(p))
+        .collect();
+    if let Some(first) = unknown.first() {
+        return Err(RenderError::Refused(Refusal {
+            field: first.clone(),
+            reason: "unknown field: the ZotArtifactStore API has no such field (`kubectl explain zas.spec` lists them)"
+                .to_string(),
+        }));
+    }
+    Ok(store)
+}
+
+/// A serde_ignored path (`spec.affinity.?.tolerations.0.key`) as a field path (`spec.affinity.tolerations[0].key`).
+fn field_path(path: &str) -> String {
+    let mut out = String::new();
+    for segment in path.split('.').filter(|s| *s != "?") {
+        if segment.chars().all(|c| c.is_ascii_digit()) {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(segment);
+        }
+    }
+    out
+}
+
+fn value(object: &impl Serialize) -> Result<Value, RenderError> {
+    serde_json::to_value(object).map_err(|e| RenderError::Serialize(e.to_string()))
+}
+
+/// A Secret as a person reads it: UTF-8 data shown as stringData.
+fn readable_secret(secret: &Secret) -> Result<Value, RenderError> {
+    let mut out = value(secret)?;
+    if let (Some(data), Some(map)) = (&secret.data, out.as_object_mut()) {
+        let text: Option<serde_json::Map<String, Value>> = data
+            .iter()
+            .map(|(k, v)| {
+                String::from_utf8(v.0.clone())
+                    .ok()
+                    .map(|s| (k.clone(), Value::String(s)))
+            })
+            .collect();
+        if let Some(text) = text {
+            map.remove("data");
+            map.insert("stringData".to_string(), Value::Object(text));
+        }
+    }
+    Ok(out)
+}
+
+/// Every object in the order the operator applies them: identity and configuration first, workloads last.
+fn objects(desired: Desired) -> Result<Vec<Value>, RenderError> {
+    let Desired {
+        service_account,
+        config_secret,
+        oidc_secret,
+        database_claim,
+        services,
+        network_policy,
+        pod_disruption_budget,
+        ingress,
+        service_monitor,
+        statefulset,
+        deployment,
+        horizontal_pod_autoscaler,
+    } = desired;
+    let mut out = vec![value(&service_account)?, readable_secret(&config_secret)?];
+    if let Some(secret) = &oidc_secret {
+        out.push(readable_secret(secret)?);
+    }
+    for object in database_claim.iter() {
+        out.push(value(object)?);
+    }
+    for object in &services {
+        out.push(value(object)?);
+    }
+    for object in network_policy.iter() {
+        out.push(value(object)?);
+    }
+    for object in pod_disruption_budget.iter() {
+        out.push(value(object)?);
+    }
+    for object in ingress.iter() {
+        out.push(value(object)?);
+    }
+    for object in service_monitor.iter() {
+        out.push(value(object)?);
+    }
+    for object in statefulset.iter() {
+        out.push(value(object)?);
+    }
+    for object in deployment.iter() {
+        out.push(value(object)?);
+    }
+    for object in horizontal_pod_autoscaler.iter() {
+        out.push(value(object)?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,190 @@
+//! Pure rendering: a [`ValidatedStore`] and the [`Platform`] become every object the operator creates. No
+//! function here sees a client; each is named after what it makes and tested by value.
+mod autoscaling;
+mod disruption;
+mod endpoints;
+mod gaps;
+mod image;
+mod ingress;
+mod meta;
+mod monitoring;
+mod network;
+mod pod;
+mod secrets;
+mod service;
+mod storage;
+mod workload;
+mod zot_config;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::api::DynamicObject;
+
+use crate::platform::Platform;
+use crate::validate::ValidatedStore;
+
+pub use autoscaling::horizontal_pod_autoscaler;
+pub use disruption::pod_disruption_budget;
+pub use endpoints::endpoints;
+pub use gaps::{Gap, gaps};
+pub use image::{image, version as image_version};
+pub use ingress::ingress;
+pub use monitoring::service_monitor;
+pub use network::network_policy;
+pub use secrets::{config_hash, config_secret, oidc_secret};
+pub use service::{headless_service, main_service, metrics_service};
+pub use storage::database_claim;
+pub use workload::{deployment, statefulset};
+pub use zot_config::zot_config;
+
+/// What the controller reads from the cluster before rendering; empty when rendering offline.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Inputs {
+    /// resourceVersion of each Secret the pods read (see [`ValidatedStore::referenced_secrets`]), keyed by
+    /// name. It is part of the config hash, so that rotating a credential rolls the pods.
+    pub secret_versions: BTreeMap<String, String>,
+    /// The Keycloak client secret, read from rbac.keycloak.clientSecretRef. zot needs the client id and secret
+    /// together in one credentials file, so the operator composes the Secret `<store>-oidc`; without this value
+    /// (offline rendering) that Secret is not rendered.
+    pub keycloak_client_secret: Option<String>,
+}
+
+impl fmt::Debug for Inputs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inputs")
+            .field("secret_versions", &self.secret_versions)
+            .field(
+                "keycloak_client_secret",
+                &self.keycloak_client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// Every object the operator wants for a store: one field per kind, None (or empty) when not wanted. Its
+/// `Debug` names the objects only: the OIDC Secret holds a credential.
+#[derive(Clone, PartialEq)]
+pub struct Desired {
+    /// The pods' identity (no API access: its token is not mounted).
+    pub service_account: ServiceAccount,
+    /// `<store>-config`: zot's config.json (no credentials).
+    pub config_secret: Secret,
+    /// `<store>-oidc`: Keycloak client id and secret for zot's OpenID provider; only with Keycloak and a known
+    /// client secret.
+    pub oidc_secret: Option<Secret>,
+    /// `<store>-db`: the embedded database's volume with remote storage.
+    pub database_claim: Option<PersistentVolumeClaim>,
+    /// The main Service, the headless Service (StatefulSet) and the metrics Service, in that order.
+    pub services: Vec<Service>,
+    /// The NetworkPolicy admitting traffic to zot's port.
+    pub network_policy: Option<NetworkPolicy>,
+    /// The PodDisruptionBudget.
+    pub pod_disruption_budget: Option<PodDisruptionBudget>,
+    /// The Ingress.
+    pub ingress: Option<Ingress>,
+    /// The ServiceMonitor (monitoring.coreos.com/v1), only where its CRD exists.
+    pub service_monitor: Option<DynamicObject>,
+    /// zot as a StatefulSet (filesystem storage).
+    pub statefulset: Option<StatefulSet>,
+    /// zot as a Deployment (s3, gcs or azure storage).
+    pub deployment: Option<Deployment>,
+    /// The HorizontalPodAutoscaler of the Deployment.
+    pub horizontal_pod_autoscaler: Option<HorizontalPodAutoscaler>,
+}
+
+impl fmt::Debug for Desired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name =
+            |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| meta.name.clone();
+        f.debug_struct("Desired")
+            .field("service_account", &name(&self.service_account.metadata))
+            .field("config_secret", &name(&self.config_secret.metadata))
+            .field(
+                "oidc_secret",
+                &self.oidc_secret.as_ref().map(|s| name(&s.metadata)),
+            )
+            .field(
+                "database_claim",
+                &self.database_claim.as_ref().map(|c| name(&c.metadata)),
+            )
+            .field(
+                "services",
+                &self
+                    .services
+                    .iter()
+                    .map(|s| name(&s.metadata))
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "network_policy",
+                &self.network_policy.as_ref().map(|p| name(&p.metadata)),
+            )
+            .field(
+                "pod_disruption_budget",
+                &self
+                    .pod_disruption_budget
+                    .as_ref()
+                    .map(|p| name(&p.metadata)),
+            )
+            .field("ingress", &self.ingress.as_ref().map(|i| name(&i.metadata)))
+            .field(
+                "service_monitor",
+                &self.service_monitor.as_ref().map(|m| name(&m.metadata)),
+            )
+            .field(
+                "statefulset",
+                &self.statefulset.as_ref().map(|s| name(&s.metadata)),
+            )
+            .field(
+                "deployment",
+                &self.deployment.as_ref().map(|d| name(&d.metadata)),
+            )
+            .field(
+                "horizontal_pod_autoscaler",
+                &self
+                    .horizontal_pod_autoscaler
+                    .as_ref()
+                    .map(|h| name(&h.metadata)),
+            )
+            .finish()
+    }
+}
+
+/// Every object the operator wants for `store` on `platform`.
+pub fn desired(store: &ValidatedStore, platform: &Platform, inputs: &Inputs) -> Desired {
+    let config = zot_config(store, platform);
+    let hash = config_hash(&config, inputs);
+    let remote = store.backend.is_remote();
+    let services = [
+        Some(main_service(store)),
+        (!remote).then(|| headless_service(store)),
+        metrics_service(store),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Desired {
+        service_account: meta::service_account(store),
+        config_secret: config_secret(store, &config),
+        oidc_secret: oidc_secret(store, inputs),
+        database_claim: database_claim(store),
+        services,
+        network_policy: network_policy(store),
+        pod_disruption_budget: pod_disruption_budget(store),
+        ingress: ingress(store),
+        service_monitor: service_monitor(store, platform),
+        statefulset: (!remote).then(|| statefulset(store, platform, &hash)),
+        deployment: remote.then(|| deployment(store, platform, &hash)),
+        horizontal_pod_autoscaler: horizontal_pod_autoscaler(store),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -1,0 +1,60 @@
+//! The ServiceMonitor for the Prometheus Operator.
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+use serde_json::json;
+
+use crate::api::names;
+use crate::platform::Platform;
+use crate::validate::ValidatedStore;
+
+use super::meta;
+use super::service::METRICS_PORT_NAME;
+
+/// The API resource of monitoring.coreos.com/v1 ServiceMonitors.
+pub fn service_monitor_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("monitoring.coreos.com", "v1", "ServiceMonitor"),
+        "servicemonitors",
+    )
+}
+
+/// A ServiceMonitor scraping `<store>-metrics`, when asked for and where its CRD is installed.
+pub fn service_monitor(store: &ValidatedStore, platform: &Platform) -> Option<DynamicObject> {
+    let prometheus = &store.spec.metrics.prometheus;
+    let wanted = store.spec.metrics.enabled
+        && prometheus.enabled
+        && prometheus
+            .service_monitor
+            .as_ref()
+            .is_some_and(|m| m.enabled);
+    if !wanted || !platform.service_monitor_crd {
+        return None;
+    }
+    let monitor = prometheus.service_monitor.as_ref()?;
+    let mut metadata = meta::owned(store, store.names().base());
+    if let Some(labels) = metadata.labels.as_mut() {
+        labels.extend(monitor.labels.clone());
+    }
+    let mut endpoint = json!({
+        "port": METRICS_PORT_NAME,
+        "path": prometheus.path,
+        "scheme": if store.spec.tls.enabled { "https" } else { "http" },
+    });
+    if let Some(interval) = &monitor.interval {
+        endpoint["interval"] = json!(interval);
+    }
+    if let (true, Some(secret)) = (store.spec.tls.enabled, &store.spec.tls.secret_name) {
+        endpoint["tlsConfig"] = json!({
+            "ca": {"secret": {"name": secret, "key": "ca.crt"}},
+            "serverName": format!("{}.{}.svc", store.names().base(), store.namespace),
+        });
+    }
+    let mut object = DynamicObject::new(&store.names().base(), &service_monitor_resource());
+    object.metadata = metadata;
+    object.data = json!({
+        "spec": {
+            "selector": {"matchLabels": names::selector_labels(&store.name)},
+            "endpoints": [endpoint],
+        }
+    });
+    Some(object)
+}

@@ -1,0 +1,176 @@
+//! zot's configuration and the Secrets beside it.
+use pretty_assertions::assert_eq;
+use serde_json::json;
+
+use super::*;
+
+#[test]
+fn the_config_and_its_secret_hold_no_credentials() {
+    let inputs = Inputs {
+        keycloak_client_secret: Some("sup3r-s3cret".into()),
+        ..Inputs::default()
+    };
+    let desired = desired(
+        &store(&format!("{S3_REDIS}{KEYCLOAK}")),
+        &Platform::kubernetes(),
+        &inputs,
+    );
+    let text = config(&desired).to_string();
+    for secret in [
+        "sup3r-s3cret",
+        "s3-keys",
+        "kc",
+        "accesskey",
+        "secretkey",
+        "clientsecret",
+        "password",
+    ] {
+        assert!(
+            !text.contains(&format!("\"{secret}\"")),
+            "{secret} in {text}"
+        );
+    }
+    let oidc = desired.oidc_secret.unwrap();
+    let file: Value = serde_json::from_slice(&oidc.data.unwrap()[names::OIDC_FILE].0).unwrap();
+    assert_eq!(
+        file,
+        json!({"clientid": "zot", "clientsecret": "sup3r-s3cret"})
+    );
+}
+
+#[test]
+fn keycloak_is_zots_oidc_provider_reading_a_mounted_credentials_file() {
+    let desired = k8s(KEYCLOAK);
+    let provider = &config(&desired)["http"]["auth"]["openid"]["providers"]["oidc"];
+    assert_eq!(provider["issuer"], "https://sso.example.com/realms/dev");
+    assert_eq!(
+        provider["credentialsFile"],
+        format!("{}/{}", names::OIDC_DIR, names::OIDC_FILE)
+    );
+    assert_eq!(
+        desired.oidc_secret, None,
+        "no client secret read, no composed Secret"
+    );
+    let pod = pod_spec(&desired);
+    let volume = pod
+        .volumes
+        .unwrap()
+        .into_iter()
+        .find(|v| v.name == "oidc")
+        .unwrap();
+    assert_eq!(
+        volume.secret.unwrap().secret_name.as_deref(),
+        Some("zot-oidc")
+    );
+}
+
+#[test]
+fn metrics_switched_off_render_neither_the_extension_nor_the_service() {
+    let desired = k8s("metrics: {enabled: false}");
+    assert!(config(&desired)["extensions"].get("metrics").is_none());
+    assert_eq!(desired.services.len(), 2);
+}
+
+#[test]
+fn the_config_hash_follows_the_config_and_the_secret_versions() {
+    let hash = |spec: &str, inputs: &Inputs| {
+        let d = desired(&store(spec), &Platform::kubernetes(), inputs);
+        let template = d.statefulset.unwrap().spec.unwrap().template;
+        template.metadata.unwrap().annotations.unwrap()[names::CONFIG_HASH_ANNOTATION].clone()
+    };
+    let base = hash("{}", &Inputs::default());
+    assert_eq!(base, hash("{}", &Inputs::default()));
+    assert_ne!(base, hash("logLevel: debug", &Inputs::default()));
+    let rotated = Inputs {
+        secret_versions: [("s3-keys".to_string(), "42".to_string())].into(),
+        ..Inputs::default()
+    };
+    assert_ne!(base, hash("{}", &rotated));
+}
+
+#[test]
+fn a_service_monitor_behind_authentication_needs_anonymous_metrics() {
+    let platform = Platform::openshift(None);
+    let spec = "rbac:\n  enabled: true\n  htpasswd: {name: users, key: htpasswd}\nmetrics:\n  prometheus:\n    serviceMonitor: {enabled: true}";
+    assert_eq!(
+        gaps(&store(spec), &platform)[0].field,
+        "spec.metrics.prometheus.serviceMonitor.enabled"
+    );
+    let open = format!(
+        "{spec}\nrbac:\n  enabled: true\n  htpasswd: {{name: users, key: htpasswd}}\n  anonymousMetrics: true"
+    );
+    let open = open.replacen(
+        "rbac:\n  enabled: true\n  htpasswd: {name: users, key: htpasswd}\n",
+        "",
+        1,
+    );
+    assert_eq!(gaps(&store(&open), &platform), vec![]);
+    let desired = desired(&store(&open), &platform, &Inputs::default());
+    assert_eq!(
+        config(&desired)["http"]["accessControl"]["metrics"],
+        json!({"anonymousPolicy": ["read"]})
+    );
+}
+
+#[test]
+fn default_and_anonymous_policies_hold_on_every_repository_glob() {
+    let desired = k8s(
+        "rbac:\n  enabled: true\n  htpasswd: {name: users, key: htpasswd}\n  defaultPolicy: [read]\n  anonymousPolicy: [read]\n  adminUsers: [root]\n  policies:\n  - {repositories: ['team/**'], users: [ann], actions: [create, read, read]}",
+    );
+    let acl = &config(&desired)["http"]["accessControl"];
+    for glob in ["**", "team/**"] {
+        assert_eq!(
+            acl["repositories"][glob]["defaultPolicy"],
+            json!(["read"]),
+            "{glob}"
+        );
+        assert_eq!(
+            acl["repositories"][glob]["anonymousPolicy"],
+            json!(["read"]),
+            "{glob}"
+        );
+    }
+    assert_eq!(
+        acl["repositories"]["team/**"]["policies"],
+        json!([{"users": ["ann"], "actions": ["read", "create"]}])
+    );
+    assert_eq!(
+        acl["adminPolicy"]["actions"],
+        json!(["read", "create", "update", "delete"])
+    );
+    assert_eq!(
+        config(&desired)["http"]["auth"]["htpasswd"]["path"],
+        "/var/run/secrets/zot/htpasswd/htpasswd"
+    );
+}
+
+#[test]
+fn sbom_generation_turns_on_the_scanner_in_the_chosen_format() {
+    let desired =
+        k8s("supplyChain:\n  enabled: true\n  sbom: {enabled: true, defaultFormat: cyclonedx}");
+    let sbom = &config(&desired)["extensions"]["search"]["cve"]["trivy"]["sbom"];
+    assert_eq!(sbom, &json!({"enable": true, "format": "cyclonedx"}));
+}
+
+#[test]
+fn dynamodb_tables_are_named_after_the_store() {
+    let desired = k8s(
+        "storage:\n  type: s3\n  s3: {bucket: images}\ndatabase:\n  type: dynamodb\n  dynamodb: {region: eu-west-1}",
+    );
+    let driver = &config(&desired)["storage"]["cacheDriver"];
+    assert_eq!(driver["repoMetaTablename"], "team-zot-RepoMetadataTable");
+    assert_eq!(driver["region"], "eu-west-1");
+}
+
+#[test]
+fn debugging_the_desired_objects_never_prints_the_client_secret() {
+    let inputs = Inputs {
+        keycloak_client_secret: Some("sup3r-s3cret".into()),
+        ..Inputs::default()
+    };
+    let desired = desired(&store(KEYCLOAK), &Platform::kubernetes(), &inputs);
+    assert!(desired.oidc_secret.is_some());
+    let debug = format!("{desired:?} {inputs:?}");
+    assert!(!debug.contains("sup3r-s3cret"), "{debug}");
+    assert!(debug.contains("zot-oidc"));
+}

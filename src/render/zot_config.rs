@@ -1,0 +1,379 @@
+//! zot's configuration file, built as typed values (never as text): only keys zot knows, no credentials.
+use std::collections::BTreeMap;
+
+use crate::api::names::{
+    self, DATA_DIR, GCS_DIR, HTPASSWD_DIR, OIDC_DIR, OIDC_FILE, SYNC_DIR, TLS_DIR,
+};
+use crate::api::v1alpha1::{self as api, RbacSpec, SbomFormat};
+use crate::platform::Platform;
+use crate::validate::{Backend, Database, ValidatedStore};
+use crate::zot;
+
+use super::endpoints;
+
+/// Key of the Google service-account file in credentialsSecret when the store names none.
+pub const DEFAULT_GCS_KEY: &str = "credentials.json";
+/// File name of the htpasswd file inside its mount.
+pub const HTPASSWD_FILE: &str = "htpasswd";
+/// File name of the sync credentials file inside its mount.
+pub const SYNC_FILE: &str = "credentials.json";
+/// Name of zot's OpenID provider for Keycloak (zot's generic OIDC provider).
+pub const OIDC_PROVIDER: &str = "oidc";
+/// Where sync stages downloads when images live in an object store (zot needs a local directory then).
+pub const SYNC_DOWNLOAD_DIR: &str = "/tmp/zot-sync";
+
+/// zot's configuration for `store`.
+pub fn zot_config(store: &ValidatedStore, platform: &Platform) -> zot::ZotConfig {
+    zot::ZotConfig {
+        dist_spec_version: Some(zot::DIST_SPEC_VERSION.to_string()),
+        storage: storage(store),
+        http: http(store, platform),
+        log: Some(zot::LogConfig {
+            level: Some(log_level(store.spec.log_level)),
+            ..zot::LogConfig::default()
+        }),
+        extensions: extensions(store),
+        ..zot::ZotConfig::default()
+    }
+}
+
+fn log_level(level: api::LogLevel) -> zot::LogLevel {
+    match level {
+        api::LogLevel::Debug => zot::LogLevel::Debug,
+        api::LogLevel::Info => zot::LogLevel::Info,
+        api::LogLevel::Warn => zot::LogLevel::Warn,
+        api::LogLevel::Error => zot::LogLevel::Error,
+    }
+}
+
+fn storage(store: &ValidatedStore) -> zot::StorageConfig {
+    let spec = &store.spec.storage;
+    let (remote_cache, cache_driver) = match &store.database {
+        // Embedded BoltDB: zot defaults remoteCache to true with remote storage, so say false explicitly.
+        Database::Embedded { .. } => (store.backend.is_remote().then_some(false), None),
+        Database::Redis(redis) => (
+            Some(true),
+            Some(zot::CacheDriver::Redis(zot::RedisConfig {
+                url: Some(redis.url.clone()),
+                keyprefix: Some(
+                    redis
+                        .key_prefix
+                        .clone()
+                        .unwrap_or_else(|| format!("{}-{}", store.namespace, store.name)),
+                ),
+                ..zot::RedisConfig::default()
+            })),
+        ),
+        Database::DynamoDb(dynamo) => (
+            Some(true),
+            Some(zot::CacheDriver::Dynamodb(dynamodb(store, dynamo))),
+        ),
+    };
+    zot::StorageConfig {
+        root_directory: Some(DATA_DIR.to_string()),
+        dedupe: spec.dedupe,
+        gc: spec.gc,
+        remote_cache,
+        storage_driver: storage_driver(&store.backend),
+        cache_driver,
+        ..zot::StorageConfig::default()
+    }
+}
+
+fn dynamodb(store: &ValidatedStore, dynamo: &api::DynamoDbDatabase) -> zot::DynamoDbDriver {
+    let prefix = dynamo
+        .table_prefix
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}-", store.namespace, store.name));
+    let table = |name: &str| Some(format!("{prefix}{name}"));
+    zot::DynamoDbDriver {
+        endpoint: dynamo.endpoint.clone(),
+        region: Some(dynamo.region.clone()),
+        cache_tablename: table("BlobTable"),
+        repo_meta_tablename: table("RepoMetadataTable"),
+        image_meta_tablename: table("ImageMetaTable"),
+        repo_blobs_info_tablename: table("RepoBlobsInfoTable"),
+        user_data_tablename: table("UserDataTable"),
+        api_key_tablename: table("ApiKeyTable"),
+        version_tablename: table("Version"),
+    }
+}
+
+fn storage_driver(backend: &Backend) -> Option<zot::StorageDriver> {
+    let root = |dir: &Option<String>| Some(dir.clone().unwrap_or_else(|| "/zot".to_string()));
+    Some(match backend {
+        Backend::Filesystem { .. } => return None,
+        Backend::S3(s3) => zot::StorageDriver::S3(zot::S3Driver {
+            rootdirectory: root(&s3.root_directory),
+            region: Some(s3.region.clone()),
+            regionendpoint: s3.endpoint.clone(),
+            bucket: Some(s3.bucket.clone()),
+            forcepathstyle: s3.force_path_style.or(s3.endpoint.as_ref().map(|_| true)),
+            secure: s3.endpoint.as_ref().map(|e| !e.starts_with("http://")),
+            ..zot::S3Driver::default()
+        }),
+        Backend::Gcs(gcs) => zot::StorageDriver::Gcs(zot::GcsDriver {
+            rootdirectory: root(&gcs.root_directory),
+            bucket: Some(gcs.bucket.clone()),
+            keyfile: gcs.credentials_secret.as_ref().map(|_| gcs_key_path(gcs)),
+            ..zot::GcsDriver::default()
+        }),
+        Backend::Azure(azure) => zot::StorageDriver::Azure(zot::AzureDriver {
+            rootdirectory: root(&azure.root_directory),
+            accountname: Some(azure.account_name.clone()),
+            container: Some(azure.container.clone()),
+            credentials: Some(zot::AzureCredentials {
+                kind: zot::AzureCredentialsType::DefaultCredentials,
+                ..zot::AzureCredentials::default()
+            }),
+            ..zot::AzureDriver::default()
+        }),
+    })
+}
+
+/// Path of the mounted Google service-account key file.
+pub fn gcs_key_path(gcs: &api::GcsStorage) -> String {
+    format!(
+        "{GCS_DIR}/{}",
+        gcs.credentials_key.as_deref().unwrap_or(DEFAULT_GCS_KEY)
+    )
+}
+
+fn http(store: &ValidatedStore, platform: &Platform) -> zot::HttpConfig {
+    let tls = store.spec.tls.enabled.then(|| zot::TlsConfig {
+        cert: Some(format!("{TLS_DIR}/tls.crt")),
+        key: Some(format!("{TLS_DIR}/tls.key")),
+        ..zot::TlsConfig::default()
+    });
+    let rbac = &store.spec.rbac;
+    zot::HttpConfig {
+        address: Some("0.0.0.0".to_string()),
+        port: Some(names::ZOT_PORT.to_string()),
+        external_url: endpoints(store, platform).external,
+        realm: Some("zot".to_string()),
+        tls,
+        auth: rbac.enabled.then(|| auth(rbac)),
+        access_control: rbac.enabled.then(|| access_control(rbac)),
+        ..zot::HttpConfig::default()
+    }
+}
+
+fn auth(rbac: &RbacSpec) -> zot::AuthConfig {
+    let openid = rbac.keycloak.as_ref().map(|keycloak| {
+        let scopes = if keycloak.scopes.is_empty() {
+            vec![
+                "openid".to_string(),
+                "profile".to_string(),
+                "email".to_string(),
+            ]
+        } else {
+            keycloak.scopes.clone()
+        };
+        let provider = zot::OpenIdProvider {
+            credentials_file: Some(format!("{OIDC_DIR}/{OIDC_FILE}")),
+            name: Some("Keycloak".to_string()),
+            issuer: Some(format!(
+                "{}/realms/{}",
+                keycloak.url.trim_end_matches('/'),
+                keycloak.realm
+            )),
+            scopes: Some(scopes),
+            ..zot::OpenIdProvider::default()
+        };
+        zot::OpenIdConfig {
+            providers: Some(BTreeMap::from([(OIDC_PROVIDER.to_string(), provider)])),
+            ..zot::OpenIdConfig::default()
+        }
+    });
+    zot::AuthConfig {
+        htpasswd: rbac.htpasswd.as_ref().map(|_| zot::HtpasswdConfig {
+            path: format!("{HTPASSWD_DIR}/{HTPASSWD_FILE}"),
+        }),
+        // Command-line clients of an OpenID-only registry sign in with API keys created in zot.
+        apikey: openid.as_ref().map(|_| true),
+        openid,
+        ..zot::AuthConfig::default()
+    }
+}
+
+fn actions(actions: &[api::Action]) -> Vec<zot::Action> {
+    let mut actions: Vec<api::Action> = actions.to_vec();
+    actions.sort();
+    actions.dedup();
+    actions
+        .into_iter()
+        .map(|a| match a {
+            api::Action::Read => zot::Action::Read,
+            api::Action::Create => zot::Action::Create,
+            api::Action::Update => zot::Action::Update,
+            api::Action::Delete => zot::Action::Delete,
+        })
+        .collect()
+}
+
+fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
+    (!items.is_empty()).then_some(items)
+}
+
+/// zot applies the policy group of the most specific matching glob only, so the default and anonymous
+/// policies are repeated in every group to hold "on every repository".
+fn access_control(rbac: &RbacSpec) -> zot::AccessControlConfig {
+    let group = || zot::PolicyGroup {
+        policies: None,
+        default_policy: non_empty(actions(&rbac.default_policy)),
+        anonymous_policy: non_empty(actions(&rbac.anonymous_policy)),
+    };
+    let mut repositories: BTreeMap<String, zot::PolicyGroup> = BTreeMap::new();
+    if !rbac.default_policy.is_empty() || !rbac.anonymous_policy.is_empty() {
+        repositories.insert("**".to_string(), group());
+    }
+    for policy in &rbac.policies {
+        for glob in &policy.repositories {
+            let entry = repositories.entry(glob.clone()).or_insert_with(group);
+            entry
+                .policies
+                .get_or_insert_with(Vec::new)
+                .push(zot::Policy {
+                    users: non_empty(policy.users.clone()),
+                    groups: non_empty(policy.groups.clone()),
+                    actions: Some(actions(&policy.actions)),
+                    ..zot::Policy::default()
+                });
+        }
+    }
+    let admins = !rbac.admin_users.is_empty() || !rbac.admin_groups.is_empty();
+    zot::AccessControlConfig {
+        repositories: Some(repositories),
+        admin_policy: admins.then(|| zot::Policy {
+            users: non_empty(rbac.admin_users.clone()),
+            groups: non_empty(rbac.admin_groups.clone()),
+            actions: Some(actions(&[
+                api::Action::Read,
+                api::Action::Create,
+                api::Action::Update,
+                api::Action::Delete,
+            ])),
+            ..zot::Policy::default()
+        }),
+        metrics: (!rbac.metrics_users.is_empty() || rbac.anonymous_metrics).then(|| {
+            zot::MetricsAccess {
+                users: non_empty(rbac.metrics_users.clone()),
+                anonymous_policy: rbac.anonymous_metrics.then(|| vec![zot::Action::Read]),
+            }
+        }),
+        ..zot::AccessControlConfig::default()
+    }
+}
+
+fn extensions(store: &ValidatedStore) -> Option<zot::ExtensionsConfig> {
+    let spec = &store.spec;
+    let chain = &spec.supply_chain;
+    let sbom = chain.sbom.as_ref().filter(|s| chain.enabled && s.enabled);
+    let signing = chain
+        .signing
+        .as_ref()
+        .is_some_and(|s| chain.enabled && s.enabled);
+    let cve = spec.extensions.search.cve.as_ref().filter(|c| c.enabled);
+    let search = spec.extensions.search.enabled.then(|| zot::SearchConfig {
+        enable: Some(true),
+        cve: (cve.is_some() || sbom.is_some()).then(|| zot::CveConfig {
+            update_interval: cve.and_then(|c| c.update_interval.clone()),
+            trivy: sbom.map(|sbom| zot::TrivyConfig {
+                sbom: Some(zot::SbomConfig {
+                    enable: Some(true),
+                    format: Some(
+                        match sbom.default_format {
+                            SbomFormat::Spdx => "spdx-json",
+                            SbomFormat::Cyclonedx => "cyclonedx",
+                        }
+                        .to_string(),
+                    ),
+                }),
+                ..zot::TrivyConfig::default()
+            }),
+        }),
+    });
+    let metrics = spec.metrics.enabled.then(|| zot::MetricsConfig {
+        enable: Some(true),
+        prometheus: Some(zot::PrometheusConfig {
+            path: Some(spec.metrics.prometheus.path.clone()),
+        }),
+    });
+    let ext = &spec.extensions;
+    let config = zot::ExtensionsConfig {
+        search,
+        metrics,
+        sync: ext
+            .sync
+            .as_ref()
+            .filter(|s| s.enabled)
+            .map(|s| sync(store, s)),
+        scrub: ext
+            .scrub
+            .as_ref()
+            .filter(|s| s.enabled)
+            .map(|s| zot::ScrubConfig {
+                enable: Some(true),
+                interval: s.interval.clone(),
+            }),
+        lint: ext
+            .lint
+            .as_ref()
+            .filter(|l| l.enabled)
+            .map(|l| zot::LintConfig {
+                enable: Some(true),
+                mandatory_annotations: non_empty(l.mandatory_annotations.clone()),
+            }),
+        trust: signing.then_some(zot::TrustConfig {
+            enable: Some(true),
+            cosign: Some(true),
+            notation: Some(true),
+        }),
+        ..zot::ExtensionsConfig::default()
+    };
+    (config != zot::ExtensionsConfig::default()).then_some(config)
+}
+
+fn sync(store: &ValidatedStore, sync: &api::SyncSpec) -> zot::SyncConfig {
+    let registries = sync
+        .registries
+        .iter()
+        .map(|r| zot::SyncRegistry {
+            urls: Some(r.urls.clone()),
+            poll_interval: r.poll_interval.clone(),
+            on_demand: Some(r.on_demand),
+            tls_verify: r.tls_verify,
+            only_signed: r.only_signed,
+            max_retries: r.max_retries.and_then(|n| u32::try_from(n).ok()),
+            retry_delay: r.retry_delay.clone(),
+            content: non_empty(
+                r.content
+                    .iter()
+                    .map(|c| zot::SyncContent {
+                        prefix: c.prefix.clone(),
+                        destination: c.destination.clone(),
+                        strip_prefix: c.strip_prefix,
+                        tags: c.tags.as_ref().map(|t| zot::SyncTags {
+                            regex: t.regex.clone(),
+                            semver: t.semver,
+                            ..zot::SyncTags::default()
+                        }),
+                    })
+                    .collect(),
+            ),
+            ..zot::SyncRegistry::default()
+        })
+        .collect();
+    zot::SyncConfig {
+        enable: Some(true),
+        credentials_file: sync
+            .credentials_secret_ref
+            .as_ref()
+            .map(|_| format!("{SYNC_DIR}/{SYNC_FILE}")),
+        download_dir: store
+            .backend
+            .is_remote()
+            .then(|| SYNC_DOWNLOAD_DIR.to_string()),
+        registries: Some(registries),
+    }
+}

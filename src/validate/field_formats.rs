@@ -1,0 +1,149 @@
+//! The formats the CRD's field-level CEL rules check, checked again offline.
+use crate::api::v1alpha1::ZotArtifactStoreSpec;
+
+use super::rules::{Check, refuse_if};
+
+fn is_http_url(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
+}
+fn is_dns_host(host: &str) -> bool {
+    let host = host.strip_prefix("*.").unwrap_or(host);
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+}
+fn is_duration(text: &str, units: &[&str]) -> bool {
+    super::formats::duration_seconds(text).is_some()
+        && text
+            .split(|c: char| c.is_ascii_digit())
+            .filter(|u| !u.is_empty())
+            .all(|u| units.contains(&u))
+}
+/// The formats the CRD's field-level rules check: URLs, paths, host names, durations, name prefixes.
+pub(super) fn check_formats(spec: &ZotArtifactStoreSpec) -> Check {
+    const URL: &str = "must be an http:// or https:// URL";
+    const ROOT: &str = "must start with /, e.g. /zot";
+    const DURATION: &str = "must be a duration such as 24h, 90m or 1h30m";
+    let storage = &spec.storage;
+    if let Some(s3) = &storage.s3 {
+        refuse_if(
+            s3.endpoint.as_deref().is_some_and(|e| !is_http_url(e)),
+            "spec.storage.s3.endpoint",
+            URL,
+        )?;
+    }
+    for (field, root) in [
+        (
+            "spec.storage.s3.rootDirectory",
+            storage
+                .s3
+                .as_ref()
+                .and_then(|s| s.root_directory.as_deref()),
+        ),
+        (
+            "spec.storage.gcs.rootDirectory",
+            storage
+                .gcs
+                .as_ref()
+                .and_then(|s| s.root_directory.as_deref()),
+        ),
+        (
+            "spec.storage.azure.rootDirectory",
+            storage
+                .azure
+                .as_ref()
+                .and_then(|s| s.root_directory.as_deref()),
+        ),
+    ] {
+        refuse_if(root.is_some_and(|r| !r.starts_with('/')), field, ROOT)?;
+    }
+    if let Some(dynamo) = &spec.database.dynamodb {
+        refuse_if(
+            dynamo.endpoint.as_deref().is_some_and(|e| !is_http_url(e)),
+            "spec.database.dynamodb.endpoint",
+            URL,
+        )?;
+        refuse_if(
+            dynamo.table_prefix.as_deref().is_some_and(|p| {
+                p.is_empty()
+                    || p.len() > 200
+                    || !p
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            }),
+            "spec.database.dynamodb.tablePrefix",
+            "may contain only letters, digits, '_', '-' and '.'",
+        )?;
+    }
+    if let Some(keycloak) = &spec.rbac.keycloak {
+        refuse_if(!is_http_url(&keycloak.url), "spec.rbac.keycloak.url", URL)?;
+    }
+    if let Some(host) = spec
+        .networking
+        .ingress
+        .as_ref()
+        .and_then(|i| i.host.as_deref())
+    {
+        refuse_if(
+            !is_dns_host(host),
+            "spec.networking.ingress.host",
+            "must be a lower-case DNS host name such as artifacts.example.com",
+        )?;
+    }
+    let monitor_interval = spec
+        .metrics
+        .prometheus
+        .service_monitor
+        .as_ref()
+        .and_then(|m| m.interval.as_deref());
+    refuse_if(
+        monitor_interval.is_some_and(|i| !is_duration(i, &["ms", "s", "m", "h"])),
+        "spec.metrics.prometheus.serviceMonitor.interval",
+        "must be a duration such as 30s or 1m",
+    )?;
+    let go = ["ns", "us", "ms", "s", "m", "h"];
+    let ext = &spec.extensions;
+    let mut durations = vec![
+        (
+            "spec.extensions.search.cve.updateInterval".to_string(),
+            ext.search
+                .cve
+                .as_ref()
+                .and_then(|c| c.update_interval.clone()),
+        ),
+        (
+            "spec.extensions.scrub.interval".to_string(),
+            ext.scrub.as_ref().and_then(|s| s.interval.clone()),
+        ),
+    ];
+    for (i, registry) in ext
+        .sync
+        .iter()
+        .flat_map(|s| s.registries.iter())
+        .enumerate()
+    {
+        durations.push((
+            format!("spec.extensions.sync.registries[{i}].pollInterval"),
+            registry.poll_interval.clone(),
+        ));
+        durations.push((
+            format!("spec.extensions.sync.registries[{i}].retryDelay"),
+            registry.retry_delay.clone(),
+        ));
+    }
+    for (field, duration) in durations {
+        refuse_if(
+            duration.is_some_and(|d| !is_duration(&d, &go)),
+            &field,
+            DURATION,
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! The Secrets a store refers to.
+use crate::api::names::Names;
+use crate::api::v1alpha1::{StorageType, ZotArtifactStoreSpec};
+
+use super::rules::{Check, refuse_if};
+
+/// Every Secret the zot pods read, with the field that names it.
+pub(super) fn referenced_secrets(spec: &ZotArtifactStoreSpec) -> Vec<(&'static str, String)> {
+    let mut referenced = Vec::new();
+    let mut add = |field: &'static str, name: Option<&String>| {
+        if let Some(name) = name {
+            referenced.push((field, name.clone()));
+        }
+    };
+    let storage = &spec.storage;
+    if storage.type_ == StorageType::S3 {
+        add(
+            "spec.storage.s3.accessKeySecret.name",
+            storage
+                .s3
+                .as_ref()
+                .and_then(|s| s.access_key_secret.as_ref())
+                .map(|s| &s.name),
+        );
+    }
+    if storage.type_ == StorageType::Gcs {
+        add(
+            "spec.storage.gcs.credentialsSecret",
+            storage
+                .gcs
+                .as_ref()
+                .and_then(|g| g.credentials_secret.as_ref()),
+        );
+    }
+    if storage.type_ == StorageType::Azure {
+        add(
+            "spec.storage.azure.credentialsSecret",
+            storage
+                .azure
+                .as_ref()
+                .and_then(|a| a.credentials_secret.as_ref()),
+        );
+    }
+    if spec.rbac.enabled {
+        add(
+            "spec.rbac.keycloak.clientSecretRef.name",
+            spec.rbac
+                .keycloak
+                .as_ref()
+                .map(|k| &k.client_secret_ref.name),
+        );
+        add(
+            "spec.rbac.htpasswd.name",
+            spec.rbac.htpasswd.as_ref().map(|h| &h.name),
+        );
+    }
+    if spec.tls.enabled {
+        add("spec.tls.secretName", spec.tls.secret_name.as_ref());
+    }
+    if let Some(sync) = spec.extensions.sync.as_ref().filter(|s| s.enabled) {
+        add(
+            "spec.extensions.sync.credentialsSecretRef.name",
+            sync.credentials_secret_ref.as_ref().map(|r| &r.name),
+        );
+    }
+    referenced
+}
+/// Secret references must not name the Secrets the operator owns: it would overwrite them.
+pub(super) fn check_secret_names(spec: &ZotArtifactStoreSpec, names: &Names) -> Check {
+    let owned = [names.config_secret(), names.oidc_secret()];
+    let signing = spec
+        .supply_chain
+        .signing
+        .as_ref()
+        .and_then(|s| s.key_secret_ref.as_ref())
+        .map(|k| ("spec.supplyChain.signing.keySecretRef.name", k.name.clone()));
+    for (field, name) in referenced_secrets(spec).into_iter().chain(signing) {
+        refuse_if(
+            owned.contains(&name),
+            field,
+            &format!(
+                "the Secret {name} is created and overwritten by the operator; keep your own data in a Secret of another name"
+            ),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! The `zot-operator` command line: `render` refusals, `version`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn zot_operator(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zot-operator"))
+        .args(args)
+        .env_remove("RELATED_IMAGE_ZOT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+const STORE: &str = "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata: {name: zot}\nspec:\n";
+
+#[test]
+fn a_refused_spec_prints_the_field_and_reason_and_exits_2() {
+    let (code, stdout, stderr) =
+        zot_operator(&["render", "-f", "-"], &format!("{STORE}  replicas: 3\n"));
+    assert_eq!(code, 2);
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.starts_with("error: spec.replicas: replicas > 1 is refused with filesystem storage"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn render_prints_every_object_as_a_yaml_stream() {
+    let (code, stdout, stderr) = zot_operator(
+        &["render", "-f", "-", "--platform", "openshift"],
+        &format!("{STORE}  {{}}\n"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let kinds: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("kind: "))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ServiceAccount",
+            "Secret",
+            "Service",
+            "Service",
+            "Service",
+            "NetworkPolicy",
+            "StatefulSet"
+        ]
+    );
+    assert!(stdout.contains("namespace: default"));
+    assert!(
+        !stdout.contains("runAsUser"),
+        "OpenShift's SCC assigns the UID"
+    );
+}
+
+#[test]
+fn a_misspelt_field_is_refused_instead_of_ignored() {
+    let (code, _, stderr) = zot_operator(
+        &["render", "-f", "-"],
+        &format!("{STORE}  storage: {{sise: 5Gi}}\n"),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("error: spec.storage.sise: unknown field"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn something_else_than_a_store_is_an_error() {
+    let (code, _, stderr) =
+        zot_operator(&["render", "-f", "-"], "apiVersion: v1\nkind: ConfigMap\n");
+    assert_eq!(code, 1);
+    assert!(stderr.contains("not a ZotArtifactStore"), "{stderr}");
+}
+
+#[test]
+fn version_names_the_default_zot_image() {
+    let (code, stdout, _) = zot_operator(&["version"], "");
+    assert_eq!(code, 0);
+    assert!(stdout.contains(env!("CARGO_PKG_VERSION")));
+    assert!(stdout.contains("ghcr.io/project-zot/zot:v2.1.20"));
+}

@@ -1,0 +1,121 @@
+//! The committed CRD is what `zot-operator crd` prints, and it stays usable: small enough for OLM, documented
+//! field by field, without the oneOf/anyOf/allOf that make the OpenShift console drop its form view.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use serde_json::Value;
+use zot_operator::api::crd;
+
+const CRD_FILE: &str = "config/crd/bases/artifact.zotregistry.io_zotartifactstores.yaml";
+
+fn committed() -> String {
+    std::fs::read_to_string(format!("{}/{CRD_FILE}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn schema() -> Value {
+    let crd: Value = serde_yaml::from_str(&committed()).unwrap();
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone()
+}
+
+#[test]
+fn the_committed_crd_is_what_the_crd_command_prints() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zot-operator"))
+        .arg("crd")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(printed, crd::yaml().unwrap());
+    assert!(
+        printed == committed(),
+        "{CRD_FILE} is stale: run `make generate`"
+    );
+}
+
+#[test]
+fn the_crd_stays_well_under_olms_size_limit() {
+    let size = committed().len();
+    assert!(size < 150_000, "the CRD is {size} bytes");
+}
+
+fn walk(path: &str, node: &Value, visit: &mut dyn FnMut(&str, &Value)) {
+    visit(path, node);
+    if let Some(props) = node.get("properties").and_then(Value::as_object) {
+        for (name, child) in props {
+            walk(&format!("{path}.{name}"), child, visit);
+        }
+    }
+    if let Some(items) = node.get("items") {
+        walk(&format!("{path}[]"), items, visit);
+    }
+    if let Some(extra) = node.get("additionalProperties").filter(|v| v.is_object()) {
+        walk(&format!("{path}{{}}"), extra, visit);
+    }
+}
+
+#[test]
+fn the_schema_has_no_oneof_anyof_or_allof() {
+    walk("", &schema(), &mut |path, node| {
+        for keyword in ["oneOf", "anyOf", "allOf"] {
+            assert!(node.get(keyword).is_none(), "{keyword} at {path}");
+        }
+    });
+}
+
+#[test]
+fn every_field_of_the_spec_and_status_has_a_description() {
+    let embedded = [
+        "affinity",
+        "resources",
+        "securityContext",
+        "tolerations",
+        "topologySpreadConstraints",
+        "conditions",
+    ];
+    let schema = schema();
+    for root in ["spec", "status"] {
+        walk(root, &schema["properties"][root], &mut |path, node| {
+            let inside_embedded = embedded
+                .iter()
+                .any(|e| path.contains(&format!(".{e}.")) || path.contains(&format!(".{e}[]")));
+            if !inside_embedded && !path.ends_with("[]") && !path.ends_with('}') {
+                assert!(
+                    node.get("description").is_some(),
+                    "{path} has no description"
+                );
+            }
+        });
+    }
+}
+
+#[test]
+fn no_default_holds_a_null() {
+    walk("", &schema(), &mut |path, node| {
+        if let Some(default) = node.get("default") {
+            assert!(
+                !default.to_string().contains("null"),
+                "default at {path}: {default}"
+            );
+        }
+    });
+}
+
+#[test]
+fn the_crd_serves_zas_with_status_scale_and_printer_columns() {
+    let crd: Value = serde_yaml::from_str(&committed()).unwrap();
+    assert_eq!(crd["spec"]["names"]["shortNames"][0], "zas");
+    let version = &crd["spec"]["versions"][0];
+    assert_eq!(
+        version["subresources"]["scale"]["specReplicasPath"],
+        ".spec.replicas"
+    );
+    assert_eq!(
+        version["subresources"]["scale"]["labelSelectorPath"],
+        ".status.selector"
+    );
+    let columns: Vec<&str> = version["additionalPrinterColumns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["Phase", "Ready", "Replicas", "Endpoint", "Age"]);
+}
