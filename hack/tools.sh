@@ -9,6 +9,7 @@
 # Tools: etcd kube (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) kwok (kwok, kwokctl) oras opm
 #        operator-sdk zot servicemonitor-crd
 #        otelcol (OpenTelemetry Collector from hack/otelcol, for the telemetry tests)
+#        kopium (Rust, from crates.io: generates src/openshift/generated/ from ../shared/crds in `make generate`)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,6 +39,7 @@ version_of() {
     zot) echo "$ZOT_VERSION" ;;
     servicemonitor-crd) echo "$PROMETHEUS_OPERATOR_VERSION" ;;
     otelcol) echo "$OTELCOL_VERSION-$(otelcol_source_hash)" ;;
+    kopium) echo "$KOPIUM_VERSION" ;;
     *) die "unknown tool '$1'" ;;
   esac
 }
@@ -192,6 +194,17 @@ build_otelcol() {
   rm -f "$out/build.log"
 }
 
+# kopium is a Rust tool: cargo builds it from crates.io with its own lock file. The build directory is kept in the
+# cache, so an interrupted build resumes.
+build_kopium() {
+  local out=$1 src
+  command -v cargo >/dev/null || die "kopium: cargo is not installed"
+  src="$CACHE/src/kopium-$KOPIUM_VERSION"
+  mkdir -p "$src"
+  CARGO_TARGET_DIR="$src/target" cargo install kopium --version "${KOPIUM_VERSION#v}" --locked --root "$src/root"
+  cp "$src/root/bin/kopium" "$out/kopium"
+}
+
 ensure() {
   local tool=$1 dir start
   dir=$(dir_of "$tool")
@@ -210,6 +223,7 @@ ensure() {
 # version), so `hack/tools.sh build zot` fails with that message until it is served. See README "Test platform".
 ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm operator-sdk)
 ALL_TOOLS+=(otelcol)
+ALL_TOOLS+=(kopium)
 KNOWN_TOOLS=("${ALL_TOOLS[@]}" zot)
 
 case ${1:-build} in

@@ -174,6 +174,8 @@ fn objects(desired: Desired) -> Result<Vec<Value>, RenderError> {
         network_policy,
         pod_disruption_budget,
         ingress,
+        route,
+        trusted_ca_bundle,
         service_monitor,
         statefulset,
         deployment,
@@ -182,6 +184,9 @@ fn objects(desired: Desired) -> Result<Vec<Value>, RenderError> {
     let mut out = vec![value(&service_account)?, readable_secret(&config_secret)?];
     if let Some(secret) = &oidc_secret {
         out.push(readable_secret(secret)?);
+    }
+    for object in trusted_ca_bundle.iter() {
+        out.push(value(object)?);
     }
     for object in database_claim.iter() {
         out.push(value(object)?);
@@ -196,6 +201,9 @@ fn objects(desired: Desired) -> Result<Vec<Value>, RenderError> {
         out.push(value(object)?);
     }
     for object in ingress.iter() {
+        out.push(value(object)?);
+    }
+    for object in route.iter() {
         out.push(value(object)?);
     }
     for object in service_monitor.iter() {

@@ -2,11 +2,16 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod apply;
 pub mod cli;
+pub mod controller;
 pub mod http;
+pub mod leader;
 pub mod metrics;
+pub mod openshift;
 pub mod platform;
 pub mod render;
+pub mod status;
 pub mod telemetry;
 pub mod validate;
 pub mod zot;

@@ -38,6 +38,30 @@ enum Command {
     },
     /// Print the operator's version and its default zot image.
     Version,
+    /// Run the operator: reconcile every ZotArtifactStore of the cluster (in-cluster config or KUBECONFIG).
+    Run(RunArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// Address of the /metrics, /healthz and /readyz endpoints.
+    #[arg(long, env = "ZOT_OPERATOR_HTTP_ADDR", default_value = "0.0.0.0:8080")]
+    http_addr: std::net::SocketAddr,
+    /// Hold a coordination.k8s.io Lease so that only one replica reconciles.
+    #[arg(long, env = "ZOT_OPERATOR_LEADER_ELECT", default_value_t = true, action = clap::ArgAction::Set)]
+    leader_elect: bool,
+    /// Namespace of the Lease (the operator's own namespace).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "zot-operator-system")]
+    leader_election_namespace: String,
+    /// Name of the Lease.
+    #[arg(long, env = "ZOT_OPERATOR_LEASE_NAME", default_value = "zot-operator")]
+    lease_name: String,
+    /// Identity of this replica (its pod name).
+    #[arg(long, env = "POD_NAME")]
+    identity: Option<String>,
+    /// zot image for stores that name none.
+    #[arg(long, env = "RELATED_IMAGE_ZOT", default_value = names::DEFAULT_ZOT_IMAGE)]
+    default_image: String,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +107,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Run(args) => run(args),
         Command::Version => {
             println!("zot-operator {}", env!("CARGO_PKG_VERSION"));
             let image = std::env::var("RELATED_IMAGE_ZOT")
@@ -91,4 +116,52 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: starting the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let telemetry = match zot_operator::telemetry::init() {
+            Ok(t) => t,
+            Err(err) => {
+                eprintln!("error: setting up logs and traces: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let identity = args.identity.unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+            format!("{}-{}", host.trim(), std::process::id())
+        });
+        let config = zot_operator::controller::RunConfig {
+            http_addr: args.http_addr,
+            lease: args.leader_elect.then(|| {
+                zot_operator::controller::lease_config(
+                    args.leader_election_namespace,
+                    args.lease_name,
+                    identity.clone(),
+                )
+            }),
+            default_image: args.default_image,
+            instance: Some(identity),
+        };
+        let result = zot_operator::controller::run(config).await;
+        if let Err(err) = &result {
+            tracing::error!(error = %err, "the operator stopped");
+        }
+        telemetry.shutdown().await;
+        if result.is_ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    })
 }

@@ -56,10 +56,12 @@ fn render_prints_every_object_as_a_yaml_stream() {
         [
             "ServiceAccount",
             "Secret",
+            "ConfigMap",
             "Service",
             "Service",
             "Service",
             "NetworkPolicy",
+            "Route",
             "StatefulSet"
         ]
     );

@@ -4,7 +4,8 @@ use crate::platform::Platform;
 use crate::validate::ValidatedStore;
 
 /// In-cluster address (`<store>.<namespace>.svc:<port>`) and the address published by the Ingress or, on
-/// OpenShift, the Route.
+/// OpenShift, the Route. A Route whose host OpenShift picks has no external address here: the controller reads
+/// it from the admitted Route ([`crate::openshift::route::external_url`]).
 pub fn endpoints(store: &ValidatedStore, platform: &Platform) -> Endpoints {
     let networking = &store.spec.networking;
     let internal = format!(
@@ -23,18 +24,9 @@ pub fn endpoints(store: &ValidatedStore, platform: &Platform) -> Endpoints {
             };
             i.host.as_ref().map(|host| format!("{scheme}://{host}"))
         });
-    let route = networking
-        .route
-        .as_ref()
-        .filter(|r| r.enabled && platform.openshift)
-        .and_then(|r| {
-            r.host.clone().or_else(|| {
-                platform
-                    .apps_domain
-                    .as_ref()
-                    .map(|domain| format!("{}-{}.{domain}", store.name, store.namespace))
-            })
-        })
+    // Every Route the operator renders serves HTTPS (edge, reencrypt or passthrough).
+    let route = super::route_plan(store, platform)
+        .and_then(|plan| plan.host)
         .map(|host| format!("https://{host}"));
     Endpoints {
         internal: Some(internal),

@@ -16,15 +16,34 @@ pub struct Gap {
 pub fn gaps(store: &ValidatedStore, platform: &Platform) -> Vec<Gap> {
     let spec = &store.spec;
     let mut gaps = Vec::new();
-    if spec.networking.route.as_ref().is_some_and(|r| r.enabled) {
-        let reason = if platform.openshift {
-            "Routes are not rendered by this version of the operator yet; use networking.ingress meanwhile"
-        } else {
-            "this cluster serves no OpenShift Routes (route.openshift.io); use networking.ingress"
-        };
+    let route_asked = spec.networking.route.as_ref().is_some_and(|r| r.enabled);
+    if route_asked && !platform.openshift {
         gaps.push(Gap {
             field: "spec.networking.route.enabled".to_string(),
-            reason: reason.to_string(),
+            reason: "this cluster serves no OpenShift Routes (route.openshift.io): no Route is created; use networking.ingress".to_string(),
+        });
+    }
+    if let Some(host) = super::route::shadowed_by_ingress(store, platform) {
+        gaps.push(Gap {
+            field: "spec.networking.route.host".to_string(),
+            reason: format!(
+                "networking.ingress already publishes {host} and OpenShift turns that Ingress into a Route: no second Route is created for the same host"
+            ),
+        });
+    }
+    if let Some(label) = super::route::default_label_too_long(store, platform) {
+        gaps.push(Gap {
+            field: "spec.networking.route.host".to_string(),
+            reason: format!(
+                "the default Route host would start with {label}, {} characters, more than a DNS label may have (63): no Route is created; set networking.route.host",
+                label.len()
+            ),
+        });
+    }
+    if super::route::edge_became_reencrypt(store, platform) {
+        gaps.push(Gap {
+            field: "spec.networking.route.termination".to_string(),
+            reason: "edge termination would send plain HTTP to zot, which serves HTTPS only (tls.enabled): the Route re-encrypts instead; set termination: reencrypt to say so".to_string(),
         });
     }
     let prometheus = &spec.metrics.prometheus;

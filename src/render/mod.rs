@@ -10,9 +10,11 @@ mod meta;
 mod monitoring;
 mod network;
 mod pod;
+mod route;
 mod secrets;
 mod service;
 mod storage;
+mod trust;
 mod workload;
 mod zot_config;
 
@@ -21,11 +23,14 @@ use std::fmt;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret, Service, ServiceAccount};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
+};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::DynamicObject;
 
+use crate::openshift::route::Route;
 use crate::platform::Platform;
 use crate::validate::ValidatedStore;
 
@@ -35,11 +40,20 @@ pub use endpoints::endpoints;
 pub use gaps::{Gap, gaps};
 pub use image::{image, version as image_version};
 pub use ingress::ingress;
-pub use monitoring::service_monitor;
+pub use monitoring::{service_monitor, service_monitor_resource};
 pub use network::network_policy;
+pub use route::{
+    ROUTER_TIMEOUT, ROUTER_TIMEOUT_ANNOTATION, RoutePlan, default_host, route, route_plan,
+};
 pub use secrets::{config_hash, config_secret, oidc_secret};
 pub use service::{headless_service, main_service, metrics_service};
 pub use storage::database_claim;
+pub use trust::{
+    CaSource, SERVICE_CA_CONFIG_MAP, SERVICE_CA_KEY, SERVING_CERT_ANNOTATION, SSL_CERT_FILE,
+    ServingCertificate, TRUSTED_CA_DIR, TRUSTED_CA_FILE, TRUSTED_CA_INJECT_LABEL, TRUSTED_CA_KEY,
+    destination_ca_source, serving_cert_name, serving_certificate, trusted_ca_bundle,
+    trusted_ca_name,
+};
 pub use workload::{deployment, statefulset};
 pub use zot_config::zot_config;
 
@@ -53,6 +67,13 @@ pub struct Inputs {
     /// together in one credentials file, so the operator composes the Secret `<store>-oidc`; without this value
     /// (offline rendering) that Secret is not rendered.
     pub keycloak_client_secret: Option<String>,
+    /// The PEM CA a reencrypt Route's router verifies zot's certificate with, read from where
+    /// [`destination_ca_source`] says (the namespace's service CA, or ca.crt of the user's tls Secret). Without it
+    /// (offline rendering) the Route carries none and the router uses the service CA.
+    pub destination_ca: Option<String>,
+    /// resourceVersion of the `<store>-trusted-ca` ConfigMap (OpenShift). It is part of the config hash: zot
+    /// reads its trusted CAs once at start, so a newly injected bundle rolls the pods.
+    pub trusted_ca_version: Option<String>,
 }
 
 impl fmt::Debug for Inputs {
@@ -63,6 +84,11 @@ impl fmt::Debug for Inputs {
                 "keycloak_client_secret",
                 &self.keycloak_client_secret.as_ref().map(|_| "<redacted>"),
             )
+            .field(
+                "destination_ca",
+                &self.destination_ca.as_ref().map(|_| "<pem>"),
+            )
+            .field("trusted_ca_version", &self.trusted_ca_version)
             .finish()
     }
 }
@@ -88,6 +114,11 @@ pub struct Desired {
     pub pod_disruption_budget: Option<PodDisruptionBudget>,
     /// The Ingress.
     pub ingress: Option<Ingress>,
+    /// The OpenShift Route (see [`route_plan`]).
+    pub route: Option<Route>,
+    /// `<store>-trusted-ca` (OpenShift): the cluster's trusted CA bundle, injected by OpenShift and mounted into
+    /// zot.
+    pub trusted_ca_bundle: Option<ConfigMap>,
     /// The ServiceMonitor (monitoring.coreos.com/v1), only where its CRD exists.
     pub service_monitor: Option<DynamicObject>,
     /// zot as a StatefulSet (filesystem storage).
@@ -133,6 +164,11 @@ impl fmt::Debug for Desired {
                     .map(|p| name(&p.metadata)),
             )
             .field("ingress", &self.ingress.as_ref().map(|i| name(&i.metadata)))
+            .field("route", &self.route.as_ref().map(|r| name(&r.metadata)))
+            .field(
+                "trusted_ca_bundle",
+                &self.trusted_ca_bundle.as_ref().map(|c| name(&c.metadata)),
+            )
             .field(
                 "service_monitor",
                 &self.service_monitor.as_ref().map(|m| name(&m.metadata)),
@@ -162,7 +198,7 @@ pub fn desired(store: &ValidatedStore, platform: &Platform, inputs: &Inputs) -> 
     let hash = config_hash(&config, inputs);
     let remote = store.backend.is_remote();
     let services = [
-        Some(main_service(store)),
+        Some(main_service(store, platform)),
         (!remote).then(|| headless_service(store)),
         metrics_service(store),
     ]
@@ -178,6 +214,8 @@ pub fn desired(store: &ValidatedStore, platform: &Platform, inputs: &Inputs) -> 
         network_policy: network_policy(store),
         pod_disruption_budget: pod_disruption_budget(store),
         ingress: ingress(store),
+        route: route(store, platform, inputs),
+        trusted_ca_bundle: trusted_ca_bundle(store, platform),
         service_monitor: service_monitor(store, platform),
         statefulset: (!remote).then(|| statefulset(store, platform, &hash)),
         deployment: remote.then(|| deployment(store, platform, &hash)),

@@ -8,6 +8,7 @@ use crate::validate::ValidatedStore;
 
 use super::meta;
 use super::service::METRICS_PORT_NAME;
+use super::trust::{SERVICE_CA_CONFIG_MAP, SERVICE_CA_KEY, ServingCertificate, USER_CA_KEY};
 
 /// The API resource of monitoring.coreos.com/v1 ServiceMonitors.
 pub fn service_monitor_resource() -> ApiResource {
@@ -34,17 +35,27 @@ pub fn service_monitor(store: &ValidatedStore, platform: &Platform) -> Option<Dy
     if let Some(labels) = metadata.labels.as_mut() {
         labels.extend(monitor.labels.clone());
     }
+    let serving = super::serving_certificate(store, platform);
     let mut endpoint = json!({
         "port": METRICS_PORT_NAME,
         "path": prometheus.path,
-        "scheme": if store.spec.tls.enabled { "https" } else { "http" },
+        "scheme": if serving.is_some() { "https" } else { "http" },
     });
     if let Some(interval) = &monitor.interval {
         endpoint["interval"] = json!(interval);
     }
-    if let (true, Some(secret)) = (store.spec.tls.enabled, &store.spec.tls.secret_name) {
+    let ca = match &serving {
+        Some(ServingCertificate::User { secret }) => {
+            Some(json!({"secret": {"name": secret, "key": USER_CA_KEY}}))
+        }
+        Some(ServingCertificate::ServiceCa { .. }) => {
+            Some(json!({"configMap": {"name": SERVICE_CA_CONFIG_MAP, "key": SERVICE_CA_KEY}}))
+        }
+        None => None,
+    };
+    if let Some(ca) = ca {
         endpoint["tlsConfig"] = json!({
-            "ca": {"secret": {"name": secret, "key": "ca.crt"}},
+            "ca": ca,
             "serverName": format!("{}.{}.svc", store.names().base(), store.namespace),
         });
     }

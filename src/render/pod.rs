@@ -2,11 +2,11 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, EnvVar,
-    EnvVarSource, HTTPGetAction, KeyToPath, Lifecycle, LifecycleHandler, LocalObjectReference,
-    PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
-    SeccompProfile, SecretEnvSource, SecretKeySelector, SecretVolumeSource, SecurityContext,
-    SleepAction, Volume, VolumeMount,
+    Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
+    EnvFromSource, EnvVar, EnvVarSource, HTTPGetAction, KeyToPath, Lifecycle, LifecycleHandler,
+    LocalObjectReference, PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, SeccompProfile, SecretEnvSource, SecretKeySelector, SecretVolumeSource,
+    SecurityContext, SleepAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -19,6 +19,10 @@ use crate::platform::Platform;
 use crate::validate::{Backend, Database, ValidatedStore};
 
 use super::image;
+use super::trust::{
+    SSL_CERT_FILE, TRUSTED_CA_DIR, TRUSTED_CA_FILE, TRUSTED_CA_KEY, serving_certificate,
+    trusted_ca_name,
+};
 use super::zot_config::{DEFAULT_GCS_KEY, HTPASSWD_FILE, SYNC_FILE};
 
 /// UID, GID and fsGroup of zot on platforms that do not assign one (OpenShift's SCC does).
@@ -50,7 +54,7 @@ pub fn template(store: &ValidatedStore, platform: &Platform, config_hash: &str) 
             enable_service_links: Some(false),
             security_context: Some(pod_security_context(store, platform)),
             containers: vec![container(store, platform)],
-            volumes: Some(volumes(store)),
+            volumes: Some(volumes(store, platform)),
             image_pull_secrets: (!spec.image.pull_secrets.is_empty()).then(|| {
                 spec.image
                     .pull_secrets
@@ -109,7 +113,9 @@ fn runtime_default() -> SeccompProfile {
 
 fn container(store: &ValidatedStore, platform: &Platform) -> Container {
     let spec = &store.spec;
-    let (env, env_from) = credentials_env(store);
+    let (mut env, env_from) = credentials_env(store);
+    env.extend(platform_env(platform));
+    let https = serving_certificate(store, platform).is_some();
     Container {
         name: CONTAINER.to_string(),
         image: Some(image(store, platform)),
@@ -126,22 +132,22 @@ fn container(store: &ValidatedStore, platform: &Platform) -> Container {
         }]),
         env: (!env.is_empty()).then_some(env),
         env_from: (!env_from.is_empty()).then_some(env_from),
-        volume_mounts: Some(volume_mounts(store)),
+        volume_mounts: Some(volume_mounts(store, platform)),
         resources: spec.resources.clone(),
         startup_probe: Some(Probe {
             period_seconds: Some(STARTUP_PERIOD_SECONDS),
             failure_threshold: Some(STARTUP_BUDGET_SECONDS / STARTUP_PERIOD_SECONDS),
-            ..probe(store, "/startupz")
+            ..probe(https, "/startupz")
         }),
         liveness_probe: Some(Probe {
             period_seconds: Some(10),
             failure_threshold: Some(3),
-            ..probe(store, "/livez")
+            ..probe(https, "/livez")
         }),
         readiness_probe: Some(Probe {
             period_seconds: Some(5),
             failure_threshold: Some(3),
-            ..probe(store, "/readyz")
+            ..probe(https, "/readyz")
         }),
         lifecycle: Some(Lifecycle {
             pre_stop: Some(LifecycleHandler {
@@ -168,19 +174,12 @@ fn container(store: &ValidatedStore, platform: &Platform) -> Container {
     }
 }
 
-fn probe(store: &ValidatedStore, path: &str) -> Probe {
+fn probe(https: bool, path: &str) -> Probe {
     Probe {
         http_get: Some(HTTPGetAction {
             path: Some(path.to_string()),
             port: IntOrString::String(ZOT_PORT_NAME.to_string()),
-            scheme: Some(
-                if store.spec.tls.enabled {
-                    "HTTPS"
-                } else {
-                    "HTTP"
-                }
-                .to_string(),
-            ),
+            scheme: Some(if https { "HTTPS" } else { "HTTP" }.to_string()),
             ..HTTPGetAction::default()
         }),
         timeout_seconds: Some(5),
@@ -244,6 +243,29 @@ fn credentials_env(store: &ValidatedStore) -> (Vec<EnvVar>, Vec<EnvFromSource>) 
     (env, env_from)
 }
 
+/// Environment from the platform: on OpenShift SSL_CERT_FILE naming the cluster's trusted CA bundle (see
+/// [`super::trust`]), and the cluster's egress proxy.
+fn platform_env(platform: &Platform) -> Vec<EnvVar> {
+    let value = |name: &str, value: String| EnvVar {
+        name: name.to_string(),
+        value: Some(value),
+        ..EnvVar::default()
+    };
+    let trust = platform
+        .openshift
+        .then(|| value(SSL_CERT_FILE, format!("{TRUSTED_CA_DIR}/{TRUSTED_CA_FILE}")));
+    trust
+        .into_iter()
+        .chain(
+            platform
+                .proxy
+                .env()
+                .into_iter()
+                .map(|(name, v)| value(name, v)),
+        )
+        .collect()
+}
+
 /// A volume mounting `keys` of the Secret `secret` (all keys when empty), read-only for the owner.
 fn secret_volume(name: &str, secret: &str, keys: &[(&str, &str)]) -> Volume {
     Volume {
@@ -267,7 +289,7 @@ fn secret_volume(name: &str, secret: &str, keys: &[(&str, &str)]) -> Volume {
 }
 
 /// Every (volume, mount directory) of the pod.
-fn volumes_and_mounts(store: &ValidatedStore) -> Vec<(Volume, &'static str)> {
+fn volumes_and_mounts(store: &ValidatedStore, platform: &Platform) -> Vec<(Volume, &'static str)> {
     let spec = &store.spec;
     let names = store.names();
     let mut out = vec![(
@@ -291,8 +313,11 @@ fn volumes_and_mounts(store: &ValidatedStore) -> Vec<(Volume, &'static str)> {
         _ => out.push((empty_dir(DATA_VOLUME), DATA_DIR)),
     }
     out.push((empty_dir("tmp"), TMP_DIR));
-    if let (true, Some(secret)) = (spec.tls.enabled, &spec.tls.secret_name) {
-        out.push((secret_volume("tls", secret, &[]), TLS_DIR));
+    if let Some(certificate) = serving_certificate(store, platform) {
+        out.push((secret_volume("tls", certificate.secret(), &[]), TLS_DIR));
+    }
+    if platform.openshift {
+        out.push((trusted_ca_volume(store), TRUSTED_CA_DIR));
     }
     if spec.rbac.enabled {
         if spec.rbac.keycloak.is_some() {
@@ -330,6 +355,25 @@ fn volumes_and_mounts(store: &ValidatedStore) -> Vec<(Volume, &'static str)> {
     out
 }
 
+/// The cluster's trusted CA bundle, optional: until OpenShift injects it the file is absent and zot uses the
+/// image's CAs.
+fn trusted_ca_volume(store: &ValidatedStore) -> Volume {
+    Volume {
+        name: "trusted-ca".to_string(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: trusted_ca_name(store),
+            items: Some(vec![KeyToPath {
+                key: TRUSTED_CA_KEY.to_string(),
+                path: TRUSTED_CA_FILE.to_string(),
+                ..KeyToPath::default()
+            }]),
+            optional: Some(true),
+            ..ConfigMapVolumeSource::default()
+        }),
+        ..Volume::default()
+    }
+}
+
 fn empty_dir(name: &str) -> Volume {
     Volume {
         name: name.to_string(),
@@ -338,18 +382,18 @@ fn empty_dir(name: &str) -> Volume {
     }
 }
 
-fn volumes(store: &ValidatedStore) -> Vec<Volume> {
-    volumes_and_mounts(store)
+fn volumes(store: &ValidatedStore, platform: &Platform) -> Vec<Volume> {
+    volumes_and_mounts(store, platform)
         .into_iter()
         .map(|(v, _)| v)
         .collect()
 }
 
-fn volume_mounts(store: &ValidatedStore) -> Vec<VolumeMount> {
-    let mut mounts: Vec<VolumeMount> = volumes_and_mounts(store)
+fn volume_mounts(store: &ValidatedStore, platform: &Platform) -> Vec<VolumeMount> {
+    let mut mounts: Vec<VolumeMount> = volumes_and_mounts(store, platform)
         .into_iter()
         .map(|(volume, dir)| VolumeMount {
-            read_only: volume.secret.as_ref().map(|_| true),
+            read_only: (volume.secret.is_some() || volume.config_map.is_some()).then_some(true),
             name: volume.name,
             mount_path: dir.to_string(),
             ..VolumeMount::default()

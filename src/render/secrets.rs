@@ -45,13 +45,16 @@ pub fn oidc_secret(store: &ValidatedStore, inputs: &Inputs) -> Option<Secret> {
     })
 }
 
-/// Hash of zot's configuration and of the versions of the Secrets the pods read: the pod-template annotation
-/// that rolls the pods when either changes.
+/// Hash of zot's configuration, of the versions of the Secrets the pods read and of the trusted CA bundle's
+/// version: the pod-template annotation that rolls the pods when any of them changes.
 pub fn config_hash(config: &ZotConfig, inputs: &Inputs) -> String {
     let mut hasher = Sha256::new();
     hasher.update(config.to_json().as_bytes());
     for (name, version) in &inputs.secret_versions {
         hasher.update(format!("\nsecret {name} {version}").as_bytes());
+    }
+    if let Some(version) = &inputs.trusted_ca_version {
+        hasher.update(format!("\ntrusted-ca {version}").as_bytes());
     }
     hex::encode(hasher.finalize())
 }

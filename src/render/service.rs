@@ -3,6 +3,7 @@ use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::api::names::{self, ZOT_PORT, ZOT_PORT_NAME};
+use crate::platform::Platform;
 use crate::validate::ValidatedStore;
 
 use super::meta;
@@ -17,11 +18,12 @@ fn port(name: &str, port: i32) -> ServicePort {
     }
 }
 
-/// `<store>`: the registry, on networking.service.port.
-pub fn main_service(store: &ValidatedStore) -> Service {
+/// `<store>`: the registry, on networking.service.port. On OpenShift, when zot serves a service-CA certificate
+/// (reencrypt Route), it asks the service CA for it.
+pub fn main_service(store: &ValidatedStore, platform: &Platform) -> Service {
     let service = &store.spec.networking.service;
     let mut metadata = meta::owned(store, store.names().base());
-    metadata.annotations = (!service.annotations.is_empty()).then(|| service.annotations.clone());
+    metadata.annotations = super::trust::main_service_annotations(store, platform);
     Service {
         metadata,
         spec: Some(ServiceSpec {

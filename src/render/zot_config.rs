@@ -140,7 +140,7 @@ pub fn gcs_key_path(gcs: &api::GcsStorage) -> String {
 }
 
 fn http(store: &ValidatedStore, platform: &Platform) -> zot::HttpConfig {
-    let tls = store.spec.tls.enabled.then(|| zot::TlsConfig {
+    let tls = super::serving_certificate(store, platform).map(|_| zot::TlsConfig {
         cert: Some(format!("{TLS_DIR}/tls.crt")),
         key: Some(format!("{TLS_DIR}/tls.key")),
         ..zot::TlsConfig::default()

@@ -30,7 +30,7 @@ pub(super) fn check_networking(spec: &ZotArtifactStoreSpec) -> Check {
         .networking
         .route
         .as_ref()
-        .is_some_and(|r| r.enabled && r.termination != RouteTermination::Edge);
+        .is_some_and(|r| r.enabled && r.termination == RouteTermination::Passthrough);
     refuse_if(
         route_needs_tls && !spec.tls.enabled,
         "spec.networking.route.termination",

@@ -19,6 +19,9 @@ fn is_dns_host(host: &str) -> bool {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         })
 }
+fn is_route_host(host: &str) -> bool {
+    !host.starts_with("*.") && is_dns_host(host) && host.split('.').all(|label| label.len() <= 63)
+}
 fn is_duration(text: &str, units: &[&str]) -> bool {
     super::formats::duration_seconds(text).is_some()
         && text
@@ -95,6 +98,18 @@ pub(super) fn check_formats(spec: &ZotArtifactStoreSpec) -> Check {
             !is_dns_host(host),
             "spec.networking.ingress.host",
             "must be a lower-case DNS host name such as artifacts.example.com",
+        )?;
+    }
+    if let Some(host) = spec
+        .networking
+        .route
+        .as_ref()
+        .and_then(|r| r.host.as_deref())
+    {
+        refuse_if(
+            !is_route_host(host),
+            "spec.networking.route.host",
+            "must be a lower-case DNS host name such as artifacts.apps.example.com (no wildcard, labels of at most 63 characters)",
         )?;
     }
     let monitor_interval = spec

@@ -129,8 +129,13 @@ impl ValidatedStore {
         Names::new(&self.name)
     }
 
-    /// Names of the Secrets the zot pods read (credentials, certificates), without duplicates: the controller
+    /// Every Secret the zot pods read (credentials, certificates), with the field that names it: the controller
     /// watches them and passes their versions to rendering, so that a rotated credential rolls the pods.
+    pub fn referenced_secret_fields(&self) -> Vec<(&'static str, String)> {
+        references::referenced_secrets(&self.spec)
+    }
+
+    /// Names of the Secrets the zot pods read, without duplicates (see [`Self::referenced_secret_fields`]).
     pub fn referenced_secrets(&self) -> Vec<String> {
         let mut names: Vec<String> = references::referenced_secrets(&self.spec)
             .into_iter()

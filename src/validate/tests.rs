@@ -185,12 +185,33 @@ fn a_scanner_refresh_below_two_hours_is_refused() {
 }
 
 #[test]
-fn a_reencrypting_route_without_zot_tls_is_refused() {
-    let r = refusal("networking:\n  route: {enabled: true, termination: reencrypt}");
+fn a_passthrough_route_without_zot_tls_is_refused() {
+    let r = refusal("networking:\n  route: {enabled: true, termination: passthrough}");
+    assert_eq!(r.field, "spec.networking.route.termination");
     assert_eq!(r.reason, messages::ROUTE_NEEDS_TLS);
     accepted(
-        "networking:\n  route: {enabled: true, termination: reencrypt}\ntls: {enabled: true, secretName: zot-tls}",
+        "networking:\n  route: {enabled: true, termination: passthrough}\ntls: {enabled: true, secretName: zot-tls}",
     );
+    accepted("networking:\n  route: {enabled: false, termination: passthrough}");
+}
+
+#[test]
+fn a_reencrypting_route_needs_no_tls_of_the_user_since_the_service_ca_issues_one() {
+    accepted("networking:\n  route: {termination: reencrypt}");
+}
+
+#[test]
+fn a_route_host_must_be_a_dns_name_without_wildcard_or_overlong_label() {
+    accepted("networking:\n  route: {host: registry.apps.example.com}");
+    for host in [
+        "'*.apps.example.com'",
+        "Registry.example.com",
+        "bad_host.example.com",
+        &format!("{}.example.com", "a".repeat(64)),
+    ] {
+        let r = refusal(&format!("networking:\n  route: {{host: {host}}}"));
+        assert_eq!(r.field, "spec.networking.route.host", "{host}");
+    }
 }
 
 #[test]

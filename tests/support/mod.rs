@@ -219,3 +219,4 @@ pub async fn delete_ns(client: Client, name: &str) {
         .delete(name, &DeleteParams::default())
         .await;
 }
+pub mod operator;

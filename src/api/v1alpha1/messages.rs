@@ -17,8 +17,8 @@ pub const SBOM_NEEDS_FILESYSTEM: &str = "supplyChain.sbom needs filesystem stora
 pub const CVE_NEEDS_FILESYSTEM: &str = "extensions.search.cve needs filesystem storage: zot refuses to run its vulnerability scanner on s3/gcs/azure storage";
 /// SBOM generation with search or the scanner switched off.
 pub const SBOM_NEEDS_SCANNER: &str = "supplyChain.sbom needs zot's search extension and vulnerability scanner: do not set extensions.search.enabled or extensions.search.cve.enabled to false";
-/// A Route terminating TLS at zot without zot serving TLS.
-pub const ROUTE_NEEDS_TLS: &str = "networking.route.termination reencrypt and passthrough need zot to serve TLS: set tls.enabled and tls.secretName, or use termination: edge";
+/// A passthrough Route without zot serving TLS.
+pub const ROUTE_NEEDS_TLS: &str = "networking.route.termination passthrough sends TLS straight to zot: set tls.enabled and tls.secretName (a kubernetes.io/tls Secret whose certificate names the Route's host), or use termination edge or reencrypt (zot then gets a certificate from OpenShift's service CA)";
 /// database.type postgres.
 pub const POSTGRES: &str = "database.type postgres is not supported: zot's metadata stores are embedded BoltDB, redis and dynamodb; use type: redis (shared, any storage) or dynamodb (with s3 storage), or embedded";
 /// database.type mysql.

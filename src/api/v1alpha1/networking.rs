@@ -15,8 +15,10 @@ pub struct NetworkingSpec {
     /// An Ingress publishing the registry outside the cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress: Option<IngressSpec>,
-    /// An OpenShift Route publishing the registry outside the cluster. Only OpenShift serves Routes: elsewhere
-    /// the store reports a condition saying the Route cannot be created (use ingress instead).
+    /// An OpenShift Route publishing the registry outside the cluster. On OpenShift a store that names neither
+    /// route nor an enabled ingress gets an edge Route on `<store>-<namespace>.<cluster apps domain>`; set
+    /// route.enabled: false for none. Only OpenShift serves Routes: elsewhere the store reports a condition saying
+    /// the Route cannot be created (use ingress instead).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<RouteSpec>,
     /// A NetworkPolicy letting traffic reach zot's registry port only.
@@ -115,19 +117,35 @@ pub struct IngressTls {
 }
 
 /// An OpenShift Route for the registry.
-#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteSpec {
-    /// Create the Route. Defaults to false.
-    #[serde(default)]
+    /// Create the Route. Defaults to true.
+    #[serde(default = "yes")]
     pub enabled: bool,
-    /// Host name of the Route. Defaults to `<store>-<namespace>.<cluster apps domain>`.
+    /// Host name of the Route. Defaults to `<store>-<namespace>.<cluster apps domain>`. When the Ingress has the
+    /// same host, OpenShift already makes a Route of the Ingress and the operator creates none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    #[x_kube(validation = Rule::new("self.matches('^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$')")
+        .message("must be a lower-case DNS host name such as artifacts.apps.example.com (no wildcard, labels of at most 63 characters)"))]
     pub host: Option<String>,
-    /// TLS termination: edge (default; the router terminates TLS), reencrypt (zot's own TLS behind the router)
-    /// or passthrough (zot terminates TLS). reencrypt and passthrough need spec.tls.
+    /// TLS termination: edge (default; the router terminates TLS and redirects plain HTTP), reencrypt (the
+    /// router re-encrypts to zot, which serves spec.tls's certificate or else one issued by OpenShift's service CA)
+    /// or passthrough (zot terminates TLS with spec.tls's certificate, which passthrough needs). With spec.tls,
+    /// edge becomes reencrypt.
     #[serde(default)]
     pub termination: RouteTermination,
+}
+
+impl Default for RouteSpec {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            host: None,
+            termination: RouteTermination::default(),
+        }
+    }
 }
 
 /// TLS termination of a Route.

@@ -38,4 +38,5 @@ pub(super) const KEYCLOAK: &str = "rbac:\n  enabled: true\n  keycloak:\n    url:
 
 mod config;
 mod objects;
+mod openshift;
 mod pod;

@@ -1,0 +1,114 @@
+//! Caches of every child kind (reflectors over label-selected watches) and the streams that trigger reconciles
+//! when a child changes. The caches make a reconcile's cost independent of how many stores exist: prune and status
+//! read them instead of listing.
+use std::fmt::Debug;
+
+use futures::{Stream, StreamExt};
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::api::{Api, DynamicObject};
+use kube::core::ApiResource;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Resource};
+use serde::de::DeserializeOwned;
+
+use crate::apply::managed_selector;
+use crate::openshift::route::Route;
+
+/// A boxed stream of changed children of one kind.
+pub type Changes<K> = std::pin::Pin<Box<dyn Stream<Item = Result<K, watcher::Error>> + Send>>;
+
+/// The caches of every kind a store owns.
+#[derive(Clone)]
+pub struct Children {
+    pub service_accounts: Store<ServiceAccount>,
+    pub secrets: Store<Secret>,
+    pub config_maps: Store<ConfigMap>,
+    pub claims: Store<PersistentVolumeClaim>,
+    pub services: Store<Service>,
+    pub network_policies: Store<NetworkPolicy>,
+    pub disruption_budgets: Store<PodDisruptionBudget>,
+    pub ingresses: Store<Ingress>,
+    pub statefulsets: Store<StatefulSet>,
+    pub deployments: Store<Deployment>,
+    pub autoscalers: Store<HorizontalPodAutoscaler>,
+    /// Only where route.openshift.io is served.
+    pub routes: Option<Store<Route>>,
+    /// Only where the ServiceMonitor CRD is installed, with its resource.
+    pub service_monitors: Option<(ApiResource, Store<DynamicObject>)>,
+}
+
+/// A cache of `K` objects carrying the operator's label, and the stream of their changes.
+pub fn cache<K>(client: &Client) -> (Store<K>, Changes<K>)
+where
+    K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
+{
+    let (reader, writer) = reflector::store();
+    let config = watcher::Config::default().labels(&managed_selector());
+    let stream = watcher(Api::<K>::all(client.clone()), config)
+        .default_backoff()
+        .reflect(writer)
+        .touched_objects()
+        .boxed();
+    (reader, stream)
+}
+
+/// [`cache`] for a kind known at run time.
+pub fn dynamic_cache(
+    client: &Client,
+    resource: &ApiResource,
+) -> (Store<DynamicObject>, Changes<DynamicObject>) {
+    let writer = reflector::store::Writer::new(resource.clone());
+    let reader = writer.as_reader();
+    let config = watcher::Config::default().labels(&managed_selector());
+    let stream = watcher(
+        Api::<DynamicObject>::all_with(client.clone(), resource),
+        config,
+    )
+    .default_backoff()
+    .reflect(writer)
+    .touched_objects()
+    .boxed();
+    (reader, stream)
+}
+
+impl Children {
+    /// Waits until every cache has listed its objects once.
+    pub async fn ready(&self) -> Result<(), reflector::store::WriterDropped> {
+        self.service_accounts.wait_until_ready().await?;
+        tracing::debug!(cache = "service_accounts", "cache ready");
+        self.secrets.wait_until_ready().await?;
+        tracing::debug!(cache = "secrets", "cache ready");
+        self.config_maps.wait_until_ready().await?;
+        tracing::debug!(cache = "config_maps", "cache ready");
+        self.claims.wait_until_ready().await?;
+        tracing::debug!(cache = "claims", "cache ready");
+        self.services.wait_until_ready().await?;
+        tracing::debug!(cache = "services", "cache ready");
+        self.network_policies.wait_until_ready().await?;
+        tracing::debug!(cache = "network_policies", "cache ready");
+        self.disruption_budgets.wait_until_ready().await?;
+        tracing::debug!(cache = "disruption_budgets", "cache ready");
+        self.ingresses.wait_until_ready().await?;
+        tracing::debug!(cache = "ingresses", "cache ready");
+        self.statefulsets.wait_until_ready().await?;
+        tracing::debug!(cache = "statefulsets", "cache ready");
+        self.deployments.wait_until_ready().await?;
+        tracing::debug!(cache = "deployments", "cache ready");
+        self.autoscalers.wait_until_ready().await?;
+        tracing::debug!(cache = "autoscalers", "cache ready");
+        if let Some(routes) = &self.routes {
+            routes.wait_until_ready().await?;
+        }
+        if let Some((_, monitors)) = &self.service_monitors {
+            monitors.wait_until_ready().await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,64 @@
+//! What every reconcile shares: the client, the platform facts, the caches, the event recorder and the metrics.
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use kube::Client;
+use kube::runtime::events::Recorder;
+use kube::runtime::reflector::ObjectRef;
+
+use super::children::Children;
+use crate::api::v1alpha1::ZotArtifactStore;
+use crate::metrics::Metrics;
+use crate::platform::Platform;
+
+pub struct Context {
+    pub client: Client,
+    pub platform: Platform,
+    pub children: Children,
+    pub recorder: Recorder,
+    pub metrics: Metrics,
+    /// Consecutive transient failures per store, for the backoff.
+    failures: Mutex<HashMap<(String, String), u32>>,
+}
+
+impl Context {
+    pub fn new(
+        client: Client,
+        platform: Platform,
+        children: Children,
+        recorder: Recorder,
+        metrics: Metrics,
+    ) -> Self {
+        Self {
+            client,
+            platform,
+            children,
+            recorder,
+            metrics,
+            failures: Mutex::default(),
+        }
+    }
+
+    /// Counts one more failure of `store` and returns how many came before it.
+    pub fn count_failure(&self, store: &ObjectRef<ZotArtifactStore>) -> u32 {
+        let Ok(mut failures) = self.failures.lock() else {
+            return 0;
+        };
+        let n = failures.entry(key(store)).or_insert(0);
+        *n = n.saturating_add(1);
+        *n - 1
+    }
+
+    pub fn forget_failures(&self, store: &ObjectRef<ZotArtifactStore>) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(&key(store));
+        }
+    }
+}
+
+fn key(store: &ObjectRef<ZotArtifactStore>) -> (String, String) {
+    (
+        store.namespace.clone().unwrap_or_default(),
+        store.name.clone(),
+    )
+}

@@ -1,0 +1,83 @@
+//! What can go wrong in a reconcile, named after the step that failed.
+use crate::validate::Refusal;
+
+/// A failed reconcile step. Refusals of the spec are not errors: they become `Ready=False` and wait for a change.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading a Secret the store references.
+    #[error("reading Secret {name}: {source}")]
+    ReadSecret {
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// Reading the store's namespace.
+    #[error("reading Namespace {name}: {source}")]
+    ReadNamespace {
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// Server-side apply of a child.
+    #[error("applying {kind} {name}: {source}")]
+    Apply {
+        kind: &'static str,
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// Deleting a child that is no longer wanted.
+    #[error("pruning {kind} {name}: {source}")]
+    Prune {
+        kind: &'static str,
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// Writing the store's status.
+    #[error("patching the status: {0}")]
+    PatchStatus(#[source] kube::Error),
+    /// Serializing an object for the API server.
+    #[error("serializing {what}: {source}")]
+    Serialize {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// An object without the metadata every stored object has.
+    #[error("the stored object has no {0}")]
+    MissingMetadata(&'static str),
+}
+
+impl Error {
+    /// A fixed label for metrics and spans (never derived from `Debug`).
+    pub fn category(&self) -> &'static str {
+        match self {
+            Error::ReadSecret { .. } => "read_secret",
+            Error::ReadNamespace { .. } => "read_namespace",
+            Error::Apply { .. } => "apply",
+            Error::Prune { .. } => "prune",
+            Error::PatchStatus(_) => "patch_status",
+            Error::Serialize { .. } => "serialize",
+            Error::MissingMetadata(_) => "missing_metadata",
+        }
+    }
+}
+
+/// Why a store cannot be rendered now: shown as `ConfigReady=False` / `Ready=False` with this reason and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blocked {
+    /// CamelCase reason for the condition.
+    pub reason: &'static str,
+    /// The field at fault and what to do.
+    pub message: String,
+}
+
+impl From<Refusal> for Blocked {
+    fn from(r: Refusal) -> Self {
+        Blocked {
+            reason: "InvalidSpec",
+            message: r.to_string(),
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! The ZotArtifactStore controller: watches, leader election and the reconcile pipeline.
+mod children;
+mod context;
+mod error;
+mod reconcile;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, PartialObjectMeta};
+use kube::core::DeserializeGuard;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::{Client, ResourceExt};
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+pub use children::Children;
+pub use context::Context;
+pub use error::{Blocked, Error};
+pub use reconcile::{error_policy, reconcile};
+
+use crate::api::v1alpha1::ZotArtifactStore;
+use crate::http::Readiness;
+use crate::leader::{Election, LeaseConfig, Role};
+use crate::metrics::Metrics;
+use crate::validate;
+
+/// Name of the operator's CRD, awaited at start.
+pub const CRD_NAME: &str = "zotartifactstores.artifact.zotregistry.io";
+
+/// How `zot-operator run` is set up.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Address of /metrics, /healthz and /readyz.
+    pub http_addr: SocketAddr,
+    /// Lease to hold; None runs without leader election (one replica only).
+    pub lease: Option<LeaseConfig>,
+    /// zot image for stores that name none (RELATED_IMAGE_ZOT).
+    pub default_image: String,
+    /// Name of this replica in Events.
+    pub instance: Option<String>,
+}
+
+/// Why the operator stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("connecting to the Kubernetes API: {0}")]
+    Client(#[source] kube::Error),
+    #[error("waiting for the CRD {CRD_NAME}: {0}")]
+    Crd(#[source] kube::runtime::wait::Error),
+    #[error("discovering the platform: {0}")]
+    Discovery(#[source] kube::Error),
+    #[error("setting up metrics: {0}")]
+    Metrics(String),
+    #[error("lost the leader lease; stopping so that the new leader alone reconciles")]
+    LostLease,
+}
+
+/// Runs the operator until SIGTERM or Ctrl-C.
+pub async fn run(config: RunConfig) -> Result<(), RunError> {
+    let client = Client::try_default().await.map_err(RunError::Client)?;
+    let shutdown = shutdown_signal();
+    let metrics = Metrics::new().map_err(|e| RunError::Metrics(e.to_string()))?;
+    let readiness = Readiness::new();
+    let http = tokio::spawn(crate::http::serve(
+        config.http_addr,
+        metrics.clone(),
+        readiness.clone(),
+        wait_for(shutdown.clone()),
+    ));
+
+    info!(crd = CRD_NAME, "waiting for the CRD to be established");
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let established = kube::runtime::wait::await_condition(
+        crds,
+        CRD_NAME,
+        kube::runtime::wait::conditions::is_crd_established(),
+    );
+    tokio::select! {
+        r = established => { r.map_err(RunError::Crd)?; }
+        _ = wait_for(shutdown.clone()) => return Ok(()),
+    }
+
+    let platform = crate::openshift::discover(
+        &client,
+        config.default_image.clone(),
+        crate::platform::Proxy::from_env(),
+    )
+    .await
+    .map_err(RunError::Discovery)?;
+    info!(openshift = platform.openshift, apps_domain = ?platform.apps_domain, service_monitors = platform.service_monitor_crd, "platform discovered");
+
+    let mut election = config
+        .lease
+        .clone()
+        .map(|lease| Election::start(client.clone(), lease));
+    if let Some(campaign) = election.as_mut() {
+        // A standby is ready: it serves probes and waits for the lease.
+        readiness.set_synced(true);
+        info!("waiting to become the leader");
+        let stopped = tokio::select! {
+            _ = campaign.until_leader() => false,
+            _ = wait_for(shutdown.clone()) => true,
+        };
+        if stopped {
+            if let Some(e) = election {
+                e.release().await;
+            }
+            return Ok(());
+        }
+        readiness.set_synced(false);
+    }
+    readiness.set_leader(true);
+    info!("leading: starting the controller");
+
+    let lost = lost_lease(election.as_ref().map(Election::subscribe));
+    let result = control(
+        client,
+        platform,
+        metrics,
+        readiness,
+        config.instance,
+        shutdown.clone(),
+        lost,
+    )
+    .await;
+    if let Some(e) = election {
+        e.release().await;
+    }
+    let _ = http.await;
+    result
+}
+
+async fn control(
+    client: Client,
+    platform: crate::platform::Platform,
+    metrics: Metrics,
+    readiness: Readiness,
+    instance: Option<String>,
+    shutdown: watch::Receiver<bool>,
+    lost: impl std::future::Future<Output = bool> + Send + 'static,
+) -> Result<(), RunError> {
+    let (service_accounts, sa_changes) = children::cache::<ServiceAccount>(&client);
+    let (secrets, secret_changes) = children::cache::<Secret>(&client);
+    let (config_maps, cm_changes) = children::cache::<ConfigMap>(&client);
+    let (claims, claim_changes) = children::cache::<PersistentVolumeClaim>(&client);
+    let (services, service_changes) = children::cache::<Service>(&client);
+    let (network_policies, np_changes) = children::cache::<NetworkPolicy>(&client);
+    let (disruption_budgets, pdb_changes) = children::cache::<PodDisruptionBudget>(&client);
+    let (ingresses, ingress_changes) = children::cache::<Ingress>(&client);
+    let (statefulsets, sts_changes) = children::cache::<StatefulSet>(&client);
+    let (deployments, deploy_changes) = children::cache::<Deployment>(&client);
+    let (autoscalers, hpa_changes) = children::cache::<HorizontalPodAutoscaler>(&client);
+    let monitor_resource = crate::render::service_monitor_resource();
+    let monitors = platform
+        .service_monitor_crd
+        .then(|| children::dynamic_cache(&client, &monitor_resource));
+
+    let stores: Api<DeserializeGuard<ZotArtifactStore>> = Api::all(client.clone());
+    let (main_store, main_writer) = kube::runtime::reflector::store();
+    let main_changes = watcher(stores, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(main_writer)
+        .applied_objects();
+    let mut controller = Controller::for_stream(main_changes, main_store.clone())
+        .owns_stream(sa_changes)
+        .owns_stream(secret_changes)
+        .owns_stream(cm_changes)
+        .owns_stream(claim_changes)
+        .owns_stream(service_changes)
+        .owns_stream(np_changes)
+        .owns_stream(pdb_changes)
+        .owns_stream(ingress_changes)
+        .owns_stream(sts_changes)
+        .owns_stream(deploy_changes)
+        .owns_stream(hpa_changes);
+    let routes = match platform
+        .openshift
+        .then(|| children::cache::<crate::openshift::route::Route>(&client))
+    {
+        Some((store, changes)) => {
+            controller = controller.owns_stream(changes);
+            Some(store)
+        }
+        None => None,
+    };
+    let service_monitors = match monitors {
+        Some((store, changes)) => {
+            controller = controller.owns_stream_with(changes, monitor_resource.clone());
+            Some((monitor_resource, store))
+        }
+        None => None,
+    };
+    // Secrets the stores reference (credentials, certificates): a change re-renders the stores that name them,
+    // so that a missing Secret, once created, recovers the store and a rotated one rolls its pods.
+    let store_cache = main_store.clone();
+    let referenced = watcher(
+        Api::<PartialObjectMeta<Secret>>::all(client.clone()),
+        watcher::Config::default().any_semantic(),
+    )
+    .default_backoff()
+    .touched_objects();
+    controller = controller.watches_stream(referenced, move |secret: PartialObjectMeta<Secret>| {
+        stores_referencing(&store_cache, &secret)
+    });
+
+    let children = Children {
+        service_accounts,
+        secrets,
+        config_maps,
+        claims,
+        services,
+        network_policies,
+        disruption_budgets,
+        ingresses,
+        statefulsets,
+        deployments,
+        autoscalers,
+        routes,
+        service_monitors,
+    };
+    let reporter = Reporter {
+        controller: "zot-operator".into(),
+        instance,
+    };
+    let recorder = Recorder::new(client.clone(), reporter);
+    let ctx = Arc::new(Context::new(
+        client,
+        platform,
+        children.clone(),
+        recorder,
+        metrics,
+    ));
+
+    let ready_flag = readiness.clone();
+    tokio::spawn(async move {
+        let synced = match children.ready().await {
+            Ok(()) => {
+                tracing::debug!("children ready");
+                main_store.wait_until_ready().await
+            }
+            Err(e) => Err(e),
+        };
+        match synced {
+            Ok(()) => {
+                ready_flag.set_synced(true);
+                info!("caches synced");
+            }
+            Err(e) => warn!(error = %e, "a cache stopped before it synced"),
+        }
+    });
+
+    let (lost_tx, mut lost_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        if lost.await {
+            let _ = lost_tx.send(true);
+        }
+    });
+    let mut lost_rx2 = lost_rx.clone();
+    controller
+        .graceful_shutdown_on(wait_for(shutdown))
+        .graceful_shutdown_on(async move {
+            let _ = lost_rx2.wait_for(|v| *v).await;
+        })
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                match e {
+                    kube::runtime::controller::Error::ReconcilerFailed(..) => {}
+                    other => warn!(error = %other, "controller event"),
+                }
+            }
+        })
+        .await;
+    info!("controller stopped");
+    if *lost_rx.borrow_and_update() {
+        return Err(RunError::LostLease);
+    }
+    Ok(())
+}
+
+/// The stores in the Secret's namespace whose spec names it.
+fn stores_referencing(
+    stores: &kube::runtime::reflector::Store<DeserializeGuard<ZotArtifactStore>>,
+    secret: &PartialObjectMeta<Secret>,
+) -> Vec<ObjectRef<DeserializeGuard<ZotArtifactStore>>> {
+    let (Some(ns), name) = (secret.namespace(), secret.name_any()) else {
+        return Vec::new();
+    };
+    stores
+        .state()
+        .iter()
+        .filter_map(|guard| guard.0.as_ref().ok())
+        .filter(|store| store.namespace().as_deref() == Some(ns.as_str()))
+        .filter(|store| {
+            validate::validate(store, &ns)
+                .map(|v| v.referenced_secrets().contains(&name))
+                .unwrap_or(false)
+        })
+        .map(|store| ObjectRef::new(&store.name_any()).within(&ns))
+        .collect()
+}
+
+/// Resolves to true when the lease is lost after having been held (never, without election).
+async fn lost_lease(role: Option<watch::Receiver<Role>>) -> bool {
+    let Some(mut role) = role else {
+        return std::future::pending().await;
+    };
+    loop {
+        if *role.borrow_and_update() == Role::Standby {
+            return true;
+        }
+        if role.changed().await.is_err() {
+            return false;
+        }
+    }
+}
+
+/// A receiver that turns true on SIGTERM or Ctrl-C.
+fn shutdown_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(e) => {
+                    warn!(error = %e, "cannot listen for SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate => {}
+        }
+        info!("shutting down");
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+async fn wait_for(mut shutdown: watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|v| *v).await;
+}
+
+/// Default lease timings: renew every 5 s, taken over 15 s after the last renewal.
+pub fn lease_config(namespace: String, name: String, identity: String) -> LeaseConfig {
+    LeaseConfig {
+        namespace,
+        name,
+        identity,
+        lease_duration: Duration::from_secs(15),
+        renew_every: Duration::from_secs(5),
+    }
+}

@@ -1,0 +1,433 @@
+//! The store's status, computed from what was observed — never from what was merely requested — then written once.
+//!
+//! Pure: the controller gathers [`Observed`] from its caches and hands it here; tests build it by value.
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+use crate::api::v1alpha1::{Endpoints, Phase, ZotArtifactStoreStatus};
+
+/// Condition types the operator maintains.
+pub mod types {
+    pub const READY: &str = "Ready";
+    pub const AVAILABLE: &str = "Available";
+    pub const PROGRESSING: &str = "Progressing";
+    pub const DEGRADED: &str = "Degraded";
+    pub const CONFIG_READY: &str = "ConfigReady";
+    pub const STORAGE_READY: &str = "StorageReady";
+    pub const ROUTE_READY: &str = "RouteReady";
+    pub const SECURITY_CONTEXT_READY: &str = "SecurityContextReady";
+}
+
+/// The workload (StatefulSet or Deployment) as its controller reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Workload {
+    /// Replicas the workload asks for (`spec.replicas`).
+    pub desired: i32,
+    /// Pods that exist.
+    pub replicas: i32,
+    /// Pods that are ready.
+    pub ready: i32,
+    /// Whether the workload's controller has seen the newest pod template and every pod runs it.
+    pub rolled_out: bool,
+}
+
+/// What the controller observed of a store's children, or why it could not render them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Observed {
+    /// The spec (or something it references) keeps the operator from rendering: nothing was applied.
+    Blocked { reason: String, message: String },
+    /// The children were applied.
+    Applied(Applied),
+}
+
+/// Facts about applied children.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Applied {
+    /// None until the workload exists.
+    pub workload: Option<Workload>,
+    /// Whether every PersistentVolumeClaim of the store is Bound; None when it has none (yet).
+    pub claims_bound: Option<bool>,
+    /// Route admitted by a router: Some(true/false), or None when there is no Route (or no router answered).
+    pub route: Option<RouteState>,
+    /// Requests the platform cannot serve, as (field, reason): each becomes a Degraded condition.
+    pub gaps: Vec<(String, String)>,
+    /// Security-context problem on this platform (e.g. a UID outside the OpenShift namespace range).
+    pub security_context: Option<String>,
+    /// Addresses of the registry.
+    pub endpoints: Endpoints,
+    /// Version of zot in the pod template.
+    pub zot_version: Option<String>,
+    /// Label selector of the pods.
+    pub selector: String,
+}
+
+/// A Route as its routers report it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RouteState {
+    /// Not admitted by any router yet.
+    Pending,
+    /// Admitted.
+    Admitted,
+    /// Rejected, with the router's message.
+    Rejected(String),
+}
+
+fn condition(type_: &str, ok: bool, reason: &str, message: impl Into<String>) -> Condition {
+    Condition {
+        type_: type_.to_string(),
+        status: if ok { "True" } else { "False" }.to_string(),
+        reason: reason.to_string(),
+        message: message.into(),
+        observed_generation: None,
+        last_transition_time: Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
+    }
+}
+
+/// The status for a store at `generation`, given the previous status and what was observed. Conditions keep their
+/// `lastTransitionTime` when their status did not change; `now` stamps the ones that did.
+pub fn compute(
+    previous: Option<&ZotArtifactStoreStatus>,
+    generation: Option<i64>,
+    observed: &Observed,
+    now: Time,
+) -> ZotArtifactStoreStatus {
+    let (phase, mut conditions, mut status) = match observed {
+        Observed::Blocked { reason, message } => blocked(previous, reason, message),
+        Observed::Applied(applied) => running(applied),
+    };
+    for c in &mut conditions {
+        c.observed_generation = generation;
+        c.last_transition_time = previous
+            .and_then(|p| p.conditions.iter().find(|o| o.type_ == c.type_))
+            .filter(|o| o.status == c.status)
+            .map(|o| o.last_transition_time.clone())
+            .unwrap_or_else(|| now.clone());
+    }
+    status.phase = Some(phase);
+    status.conditions = conditions;
+    status.observed_generation = generation;
+    status
+}
+
+fn blocked(
+    previous: Option<&ZotArtifactStoreStatus>,
+    reason: &str,
+    message: &str,
+) -> (Phase, Vec<Condition>, ZotArtifactStoreStatus) {
+    let conditions = vec![
+        condition(types::READY, false, reason, message),
+        condition(types::CONFIG_READY, false, reason, message),
+    ];
+    // What runs keeps running: keep the last observed replica counts and endpoints.
+    let status = previous.cloned().unwrap_or_default();
+    (Phase::Failed, conditions, status)
+}
+
+fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactStoreStatus) {
+    let mut conditions = vec![condition(
+        types::CONFIG_READY,
+        true,
+        "Rendered",
+        "zot's configuration and every child object are applied",
+    )];
+    let workload = applied.workload.clone().unwrap_or_default();
+    let exists = applied.workload.is_some();
+    let available = workload.ready > 0;
+    let complete = exists && workload.rolled_out && workload.ready >= workload.desired;
+    conditions.push(if available {
+        condition(
+            types::AVAILABLE,
+            true,
+            "PodsReady",
+            format!(
+                "{} of {} zot pods are ready",
+                workload.ready, workload.desired
+            ),
+        )
+    } else {
+        condition(
+            types::AVAILABLE,
+            false,
+            "NoPodReady",
+            "no zot pod is ready yet",
+        )
+    });
+    conditions.push(if complete {
+        condition(
+            types::PROGRESSING,
+            false,
+            "RolloutComplete",
+            "every pod runs the current configuration",
+        )
+    } else {
+        condition(
+            types::PROGRESSING,
+            true,
+            "RollingOut",
+            format!(
+                "{} of {} zot pods are ready with the current configuration",
+                workload.ready, workload.desired
+            ),
+        )
+    });
+    if let Some(bound) = applied.claims_bound {
+        conditions.push(if bound {
+            condition(
+                types::STORAGE_READY,
+                true,
+                "ClaimsBound",
+                "every PersistentVolumeClaim is bound",
+            )
+        } else {
+            condition(
+                types::STORAGE_READY,
+                false,
+                "ClaimsPending",
+                "a PersistentVolumeClaim is not bound yet",
+            )
+        });
+    } else {
+        conditions.push(condition(
+            types::STORAGE_READY,
+            true,
+            "Ready",
+            "storage needs no claim or is provisioning",
+        ));
+    }
+    let mut route_ok = true;
+    if let Some(route) = &applied.route {
+        conditions.push(match route {
+            RouteState::Admitted => condition(
+                types::ROUTE_READY,
+                true,
+                "Admitted",
+                "a router admitted the Route",
+            ),
+            RouteState::Pending => condition(
+                types::ROUTE_READY,
+                false,
+                "NotAdmitted",
+                "no router has admitted the Route yet",
+            ),
+            RouteState::Rejected(m) => {
+                route_ok = false;
+                condition(types::ROUTE_READY, false, "Rejected", m.clone())
+            }
+        });
+    }
+    if let Some(message) = &applied.security_context {
+        conditions.push(condition(
+            types::SECURITY_CONTEXT_READY,
+            false,
+            "OutsideNamespaceRange",
+            message.clone(),
+        ));
+    }
+    let degraded: Vec<String> = applied
+        .gaps
+        .iter()
+        .map(|(f, r)| format!("{f}: {r}"))
+        .collect();
+    conditions.push(if degraded.is_empty() {
+        condition(
+            types::DEGRADED,
+            false,
+            "AsRequested",
+            "everything the spec asks for is in place",
+        )
+    } else {
+        condition(
+            types::DEGRADED,
+            true,
+            "NotSupportedHere",
+            degraded.join("; "),
+        )
+    });
+    let ready = complete && route_ok && applied.security_context.is_none();
+    conditions.insert(
+        0,
+        if ready {
+            condition(types::READY, true, "Ready", "the registry is serving")
+        } else if !exists {
+            condition(
+                types::READY,
+                false,
+                "Creating",
+                "the zot workload is being created",
+            )
+        } else if let Some(m) = &applied.security_context {
+            condition(types::READY, false, "OutsideNamespaceRange", m.clone())
+        } else {
+            condition(
+                types::READY,
+                false,
+                "PodsNotReady",
+                format!(
+                    "{} of {} zot pods are ready",
+                    workload.ready, workload.desired
+                ),
+            )
+        },
+    );
+    let phase = if ready {
+        Phase::Running
+    } else if !exists || !available {
+        if exists && workload.replicas > 0 && !workload.rolled_out {
+            Phase::Updating
+        } else {
+            Phase::Creating
+        }
+    } else {
+        Phase::Updating
+    };
+    let status = ZotArtifactStoreStatus {
+        ready_replicas: Some(workload.ready),
+        replicas: Some(workload.replicas),
+        selector: Some(applied.selector.clone()),
+        endpoints: Some(applied.endpoints.clone()),
+        zot_version: applied.zot_version.clone(),
+        ..ZotArtifactStoreStatus::default()
+    };
+    (phase, conditions, status)
+}
+
+/// Status equality that ignores nothing: the controller writes only when this is false.
+pub fn unchanged(previous: Option<&ZotArtifactStoreStatus>, next: &ZotArtifactStoreStatus) -> bool {
+    previous == Some(next)
+}
+
+/// The condition of `type_` in `status`, if any.
+pub fn find<'a>(status: Option<&'a ZotArtifactStoreStatus>, type_: &str) -> Option<&'a Condition> {
+    status.and_then(|s| s.conditions.iter().find(|c| c.type_ == type_))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use k8s_openapi::jiff::Timestamp;
+
+    fn at(secs: i64) -> Time {
+        Time(Timestamp::from_second(secs).unwrap())
+    }
+
+    fn applied(ready: i32, desired: i32, rolled_out: bool) -> Observed {
+        Observed::Applied(Applied {
+            workload: Some(Workload {
+                desired,
+                replicas: desired,
+                ready,
+                rolled_out,
+            }),
+            selector: "app.kubernetes.io/instance=zot".into(),
+            ..Applied::default()
+        })
+    }
+
+    fn cond<'a>(s: &'a ZotArtifactStoreStatus, t: &str) -> &'a Condition {
+        s.conditions.iter().find(|c| c.type_ == t).unwrap()
+    }
+
+    #[test]
+    fn all_pods_ready_and_rolled_out_is_ready_and_running() {
+        let s = compute(None, Some(3), &applied(2, 2, true), at(10));
+        assert_eq!(s.phase, Some(Phase::Running));
+        assert_eq!(cond(&s, types::READY).status, "True");
+        assert_eq!(cond(&s, types::READY).observed_generation, Some(3));
+        assert_eq!(s.ready_replicas, Some(2));
+        assert_eq!(s.observed_generation, Some(3));
+    }
+
+    #[test]
+    fn a_rollout_in_progress_is_progressing_and_updating() {
+        let s = compute(None, Some(1), &applied(2, 2, false), at(10));
+        assert_eq!(s.phase, Some(Phase::Updating));
+        assert_eq!(cond(&s, types::PROGRESSING).status, "True");
+        assert_eq!(cond(&s, types::READY).status, "False");
+    }
+
+    #[test]
+    fn no_workload_yet_is_creating() {
+        let observed = Observed::Applied(Applied::default());
+        let s = compute(None, Some(1), &observed, at(10));
+        assert_eq!(s.phase, Some(Phase::Creating));
+        assert_eq!(cond(&s, types::READY).reason, "Creating");
+    }
+
+    #[test]
+    fn a_blocked_spec_is_failed_with_the_reason_and_keeps_the_last_counts() {
+        let before = compute(None, Some(1), &applied(1, 1, true), at(10));
+        let observed = Observed::Blocked {
+            reason: "SecretNotFound".into(),
+            message: "spec.storage.s3.accessKeySecret.name: Secret s3 does not exist".into(),
+        };
+        let s = compute(Some(&before), Some(2), &observed, at(20));
+        assert_eq!(s.phase, Some(Phase::Failed));
+        let ready = cond(&s, types::READY);
+        assert_eq!(
+            (ready.status.as_str(), ready.reason.as_str()),
+            ("False", "SecretNotFound")
+        );
+        assert!(
+            ready
+                .message
+                .contains("spec.storage.s3.accessKeySecret.name")
+        );
+        assert_eq!(s.ready_replicas, Some(1));
+    }
+
+    #[test]
+    fn last_transition_time_moves_only_when_the_status_changes() {
+        let first = compute(None, Some(1), &applied(1, 1, true), at(10));
+        let same = compute(Some(&first), Some(1), &applied(1, 1, true), at(20));
+        assert_eq!(cond(&same, types::READY).last_transition_time, at(10));
+        assert!(unchanged(Some(&first), &same));
+        let changed = compute(Some(&same), Some(2), &applied(0, 1, false), at(30));
+        assert_eq!(cond(&changed, types::READY).last_transition_time, at(30));
+        assert_eq!(
+            cond(&changed, types::CONFIG_READY).last_transition_time,
+            at(10)
+        );
+    }
+
+    #[test]
+    fn gaps_make_the_store_degraded_but_not_unready() {
+        let observed = Observed::Applied(Applied {
+            workload: Some(Workload {
+                desired: 1,
+                replicas: 1,
+                ready: 1,
+                rolled_out: true,
+            }),
+            gaps: vec![(
+                "spec.networking.route.enabled".into(),
+                "no Routes here".into(),
+            )],
+            ..Applied::default()
+        });
+        let s = compute(None, Some(1), &observed, at(1));
+        assert_eq!(cond(&s, types::DEGRADED).status, "True");
+        assert!(
+            cond(&s, types::DEGRADED)
+                .message
+                .contains("spec.networking.route.enabled")
+        );
+        assert_eq!(cond(&s, types::READY).status, "True");
+    }
+
+    #[test]
+    fn a_rejected_route_keeps_the_store_unready() {
+        let observed = Observed::Applied(Applied {
+            workload: Some(Workload {
+                desired: 1,
+                replicas: 1,
+                ready: 1,
+                rolled_out: true,
+            }),
+            route: Some(RouteState::Rejected("host taken".into())),
+            ..Applied::default()
+        });
+        let s = compute(None, Some(1), &observed, at(1));
+        assert_eq!(cond(&s, types::ROUTE_READY).reason, "Rejected");
+        assert_eq!(cond(&s, types::READY).status, "False");
+    }
+}

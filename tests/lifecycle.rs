@@ -1,0 +1,166 @@
+//! The operator process itself: restarts converge without writing, two replicas share one Lease, SIGTERM is
+//! graceful. Each test runs its own operators (own Lease), not the shared one of tests/controller.rs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::operator::{OPERATOR_NAMESPACE, Operator};
+use support::{Flavour, TestNamespace, eventually, kubectl};
+
+const V: Flavour = Flavour::Vanilla;
+const WAIT: Duration = Duration::from_secs(120);
+
+fn get(ns: &str, what: &str) -> Option<Value> {
+    let (ok, out, _) = kubectl(V, &["get", "-n", ns, what, "-o", "json"], None);
+    ok.then(|| serde_json::from_str(&out).unwrap())
+}
+
+async fn wait_ready(ns: &str, name: &str) {
+    eventually(&format!("zas/{name} to be Ready"), WAIT, || async {
+        let store = get(ns, &format!("zas/{name}"))?;
+        let ready = store["status"]["conditions"]
+            .as_array()?
+            .iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True");
+        ready.then_some(())
+    })
+    .await;
+}
+
+/// resourceVersion of the store and of everything in its namespace that carries the operator's label.
+fn versions(ns: &str) -> BTreeMap<String, String> {
+    let (ok, out, err) = kubectl(
+        V,
+        &[
+            "get",
+            "-n",
+            ns,
+            "zas,statefulset,service,secret,serviceaccount,networkpolicy,pvc",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let list: Value = serde_json::from_str(&out).unwrap();
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                format!(
+                    "{}/{}",
+                    o["kind"].as_str().unwrap(),
+                    o["metadata"]["name"].as_str().unwrap()
+                ),
+                o["metadata"]["resourceVersion"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+const STORE: &str = "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: steady\nspec: {}\n";
+
+#[tokio::test]
+async fn a_restarted_operator_converges_and_a_resync_without_changes_writes_nothing() {
+    let ns = TestNamespace::new(V, "restart", &[]).await;
+    let first = Operator::start(V, "restart-a", &[]);
+    let (ok, _, err) = kubectl(V, &["apply", "-n", &ns.name, "-f", "-"], Some(STORE));
+    assert!(ok, "{err}");
+    wait_ready(&ns.name, "steady").await;
+    // Let the last status write and pod updates settle, then stop (SIGTERM) and look.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    first.stop();
+    let before = versions(&ns.name);
+    assert!(before.len() >= 6, "too few objects: {before:?}");
+
+    let second = Operator::start(V, "restart-b", &[]);
+    eventually("the new operator to reconcile the store", WAIT, || async {
+        (second.metric("zot_operator_reconciliations_total", "success") >= 1.0).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = versions(&ns.name);
+    assert_eq!(
+        before, after,
+        "a reconcile without changes wrote to the API server"
+    );
+    assert!(
+        second.logs().contains("caches synced"),
+        "log:\n{}",
+        second.logs()
+    );
+}
+
+#[tokio::test]
+async fn two_replicas_share_one_lease_and_the_standby_takes_over() {
+    let ns = TestNamespace::new(V, "leader", &[]).await;
+    let lease = "leader-election-test";
+    let leader = Operator::start_with_lease(V, "leader-one", lease, &[]);
+    eventually("leader-one to hold the lease", WAIT, || async {
+        let (ok, holder, _) = kubectl(
+            V,
+            &[
+                "get",
+                "lease",
+                lease,
+                "-n",
+                OPERATOR_NAMESPACE,
+                "-o",
+                "jsonpath={.spec.holderIdentity}",
+            ],
+            None,
+        );
+        (ok && holder == "leader-one").then_some(())
+    })
+    .await;
+    let standby = Operator::start_with_lease(V, "leader-two", lease, &[]);
+    eventually("leader-two to wait as a ready standby", WAIT, || async {
+        let (code, body) = standby.http_get("/readyz")?;
+        (code == 200 && body.contains("standby")).then_some(())
+    })
+    .await;
+    // Only the leader reconciles.
+    let (ok, _, err) = kubectl(V, &["apply", "-n", &ns.name, "-f", "-"], Some(STORE));
+    assert!(ok, "{err}");
+    wait_ready(&ns.name, "steady").await;
+    assert_eq!(
+        standby.metric("zot_operator_reconciliations_total", "result"),
+        0.0
+    );
+    assert!(leader.metric("zot_operator_reconciliations_total", "result") >= 1.0);
+
+    // A graceful stop releases the lease, so the standby leads at once.
+    leader.stop();
+    eventually(
+        "leader-two to take over",
+        Duration::from_secs(30),
+        || async {
+            let (code, body) = standby.http_get("/readyz")?;
+            (code == 200 && body.contains("leader")).then_some(())
+        },
+    )
+    .await;
+    let (_, holder, _) = kubectl(
+        V,
+        &[
+            "get",
+            "lease",
+            lease,
+            "-n",
+            OPERATOR_NAMESPACE,
+            "-o",
+            "jsonpath={.spec.holderIdentity}",
+        ],
+        None,
+    );
+    assert_eq!(holder, "leader-two");
+    assert!(standby.logs().contains("waiting to become the leader"));
+}

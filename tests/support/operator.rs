@@ -1,0 +1,236 @@
+//! Runs the real `zot-operator run` binary against a local cluster, as the least-privilege ServiceAccount of
+//! config/rbac (a TokenRequest token, not the admin certificate), so that a missing permission fails a test.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+use super::{Flavour, kubeconfig, kubectl, repo_root};
+
+pub const CRD_FILE: &str = "config/crd/bases/artifact.zotregistry.io_zotartifactstores.yaml";
+pub const OPERATOR_NAMESPACE: &str = "zot-operator-system";
+
+/// Installs (server-side apply) the CRD, the namespace and the RBAC of config/, and waits for the CRD.
+pub fn install_crd_and_rbac(flavour: Flavour) {
+    let root = repo_root();
+    let ns = format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {OPERATOR_NAMESPACE}\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n"
+    );
+    let (ok, _, err) = kubectl(
+        flavour,
+        &["apply", "--server-side", "--force-conflicts", "-f", "-"],
+        Some(&ns),
+    );
+    assert!(ok, "creating {OPERATOR_NAMESPACE}: {err}");
+    for file in [
+        CRD_FILE,
+        "config/rbac/service_account.yaml",
+        "config/rbac/role.yaml",
+        "config/rbac/role_binding.yaml",
+    ] {
+        let path = root.join(file);
+        let (ok, _, err) = kubectl(
+            flavour,
+            &[
+                "apply",
+                "--server-side",
+                "--force-conflicts",
+                "--field-manager=zot-operator-tests",
+                "-f",
+                path.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert!(ok, "applying {file}: {err}");
+    }
+    let (ok, _, err) = kubectl(
+        flavour,
+        &[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/zotartifactstores.artifact.zotregistry.io",
+        ],
+        None,
+    );
+    assert!(ok, "CRD not established: {err}");
+}
+
+/// A kubeconfig that authenticates as the operator's ServiceAccount with a TokenRequest token.
+pub fn service_account_kubeconfig(flavour: Flavour, name: &str) -> PathBuf {
+    let (ok, token, err) = kubectl(
+        flavour,
+        &[
+            "create",
+            "token",
+            "zot-operator",
+            "-n",
+            OPERATOR_NAMESPACE,
+            "--duration=2h",
+        ],
+        None,
+    );
+    assert!(ok, "TokenRequest for the operator's ServiceAccount: {err}");
+    let admin: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(kubeconfig(flavour)).unwrap()).unwrap();
+    let cluster = &admin["clusters"][0]["cluster"];
+    let config = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {
+            "server": cluster["server"].as_str().unwrap(),
+            "certificate-authority": cluster["certificate-authority"].as_str().unwrap(),
+        }}],
+        "users": [{"name": "zot-operator", "user": {"token": token.trim()}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "zot-operator"}}],
+        "current-context": "c",
+    });
+    let dir = repo_root().join("target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.{}.kubeconfig", flavour.as_str()));
+    std::fs::write(&path, serde_yaml::to_string(&config).unwrap()).unwrap();
+    path
+}
+
+/// A running operator process. It stops when this value drops or, if the test process dies, when its stdin
+/// closes (the wrapper shell kills it), so no operator outlives the tests.
+pub struct Operator {
+    child: Child,
+    pub http_port: u16,
+    pub log: PathBuf,
+}
+
+impl Operator {
+    /// Starts the operator as the ServiceAccount, with its own lease `name` and the given extra environment.
+    pub fn start(flavour: Flavour, name: &str, env: &[(&str, &str)]) -> Operator {
+        Self::start_with_lease(flavour, name, name, env)
+    }
+
+    /// Starts an operator called `name` (its log file and identity) that campaigns for the Lease `lease`.
+    pub fn start_with_lease(
+        flavour: Flavour,
+        name: &str,
+        lease: &str,
+        env: &[(&str, &str)],
+    ) -> Operator {
+        install_crd_and_rbac(flavour);
+        let config = service_account_kubeconfig(flavour, name);
+        let http_port = free_port();
+        let log = repo_root().join(format!("target/e2e/{name}.{}.log", flavour.as_str()));
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let bin = env!("CARGO_BIN_EXE_zot-operator");
+        let script = format!(
+            "'{bin}' run --http-addr 127.0.0.1:{http_port} --lease-name {lease} --identity {name} & pid=$!; \
+             trap 'kill -TERM $pid 2>/dev/null; wait $pid' EXIT; read -r _; exit 0"
+        );
+        let mut command = Command::new("bash");
+        command
+            .args(["-c", &script])
+            .env("KUBECONFIG", &config)
+            .env("POD_NAMESPACE", OPERATOR_NAMESPACE)
+            .env("RUST_LOG", "info,kube=warn")
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .stdin(Stdio::piped())
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let child = command.spawn().expect("start zot-operator");
+        Operator {
+            child,
+            http_port,
+            log,
+        }
+    }
+
+    /// Stops the operator (SIGTERM, graceful) and waits for it.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(mut stdin) = self.child.stdin.take() {
+            let _ = stdin.write_all(b"\n");
+        }
+        let _ = self.child.wait();
+    }
+
+    /// GET a path of the operator's HTTP endpoint: (status code, body); None while it does not answer.
+    pub fn http_get(&self, path: &str) -> Option<(u16, String)> {
+        use std::io::Read;
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.http_port)).ok()?;
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .ok()?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        let code = response.split_whitespace().nth(1)?.parse().ok()?;
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        Some((code, body))
+    }
+
+    /// The value of a counter or gauge line of /metrics (summed over label sets matching `labels`).
+    pub fn metric(&self, name: &str, labels: &str) -> f64 {
+        let Some((200, body)) = self.http_get("/metrics") else {
+            return 0.0;
+        };
+        body.lines()
+            .filter(|l| l.starts_with(name) && l.contains(labels))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One operator per test binary and flavour, started on first use.
+pub fn shared(flavour: Flavour) {
+    static RUNNING: OnceLock<Mutex<Vec<(Flavour, Operator)>>> = OnceLock::new();
+    let running = RUNNING.get_or_init(Default::default);
+    let mut guard = running.lock().unwrap();
+    if guard.iter().any(|(f, _)| *f == flavour) {
+        return;
+    }
+    let name = format!(
+        "tests-{}",
+        std::env::current_exe()
+            .unwrap()
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .replace('_', "-")
+    );
+    let operator = Operator::start(flavour, &name, &[]);
+    guard.push((flavour, operator));
+}
