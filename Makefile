@@ -19,8 +19,18 @@ build: ## Build the operator binary.
 	$(CARGO) build --locked
 
 .PHONY: generate
-generate: build openshift-types ## Regenerate every generated file (CRDs, OpenShift models) from the code.
+generate: build openshift-types bundle catalog ## Regenerate every generated file (CRDs, OpenShift models, OLM bundle and catalog) from the code.
 	$(BIN) crd > $(CRD)
+
+.PHONY: bundle
+bundle: build ## Regenerate bundle/ (CSV, CRDs, annotations.yaml, scorecard config) from the code and config/.
+	$(BIN) crd > $(CRD)
+	target/debug/olm bundle
+
+.PHONY: catalog
+catalog: build ## Add the Cargo.toml version to the file-based catalog in catalog/, keeping earlier releases.
+	$(BIN) crd > $(CRD)
+	target/debug/olm catalog
 
 SHARED ?= ../shared
 OPENSHIFT_TYPES := src/openshift/generated
@@ -56,6 +66,14 @@ lint: ## rustfmt and clippy, warnings are errors.
 .PHONY: test
 test: tools lint check-generated ## The whole suite: lint, generated files, unit, golden and integration tests on the local clusters.
 	$(CARGO) test --locked --no-fail-fast -- --test-threads=$${TEST_THREADS:-4}
+
+.PHONY: run
+run: ## The main job: local cluster + CRD + RBAC + operator + the minimal sample, shown Ready (FLAVOUR=...).
+	hack/run.sh --flavour $(FLAVOUR)
+
+.PHONY: run-stop
+run-stop: ## Stop the operator started by `make run` and its local cluster.
+	hack/run.sh stop --flavour $(FLAVOUR)
 
 .PHONY: unit
 unit: ## Only the fast tests that need no cluster.

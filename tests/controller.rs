@@ -147,6 +147,15 @@ async fn the_minimal_sample_becomes_ready_with_its_statefulset_claim_services_an
         None,
     );
     assert!(ok, "kubectl wait: {err}");
+    // `kubectl get zas` shows the printer columns.
+    let (ok, table, err) = kubectl(V, &["get", "-n", &ns.name, "zas", name], None);
+    assert!(ok, "{err}");
+    let row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(
+        &row[..4],
+        &[name, "Running", "True", "1"],
+        "kubectl get zas:\n{table}"
+    );
     // An Event says it became ready.
     let (ok, events, _) = kubectl(
         V,

@@ -11,6 +11,13 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    /// Reading a ConfigMap the store needs (the service CA of a reencrypt Route).
+    #[error("reading ConfigMap {name}: {source}")]
+    ReadConfigMap {
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
     /// Reading the store's namespace.
     #[error("reading Namespace {name}: {source}")]
     ReadNamespace {
@@ -54,6 +61,7 @@ impl Error {
     pub fn category(&self) -> &'static str {
         match self {
             Error::ReadSecret { .. } => "read_secret",
+            Error::ReadConfigMap { .. } => "read_config_map",
             Error::ReadNamespace { .. } => "read_namespace",
             Error::Apply { .. } => "apply",
             Error::Prune { .. } => "prune",

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::core::DeserializeGuard;
@@ -164,7 +164,71 @@ async fn prepare(
             }
         }
     }
+    if let Some(source) = render::destination_ca_source(&validated, &ctx.platform) {
+        inputs.destination_ca = read_ca(ctx, &namespace, source).await?;
+    }
+    if let Some(render::ServingCertificate::ServiceCa { secret }) =
+        render::serving_certificate(&validated, &ctx.platform)
+    {
+        // Issued by OpenShift's service CA once the Service exists; a renewal rolls the pods.
+        if let Some(issued) = secrets
+            .get_opt(&secret)
+            .instrument(info_span!("get_secret", name = %secret))
+            .await
+            .map_err(|source| Error::ReadSecret {
+                name: secret.clone(),
+                source,
+            })?
+        {
+            inputs
+                .secret_versions
+                .insert(secret, issued.resource_version().unwrap_or_default());
+        }
+    }
+    let bundle = ObjectRef::new(&render::trusted_ca_name(&validated)).within(&namespace);
+    inputs.trusted_ca_version = ctx
+        .children
+        .config_maps
+        .get(&bundle)
+        .and_then(|c| c.resource_version());
     Ok(Ok((validated, inputs)))
+}
+
+/// The PEM CA a reencrypt Route must trust, from a ConfigMap or Secret key; None until it exists.
+async fn read_ca(
+    ctx: &Context,
+    namespace: &str,
+    source: render::CaSource,
+) -> Result<Option<String>, Error> {
+    match source {
+        render::CaSource::ConfigMap { name, key } => {
+            let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
+            let map = api
+                .get_opt(&name)
+                .instrument(info_span!("get_config_map", name = %name))
+                .await
+                .map_err(|source| Error::ReadConfigMap {
+                    name: name.clone(),
+                    source,
+                })?;
+            Ok(map.and_then(|m| m.data).and_then(|d| d.get(&key).cloned()))
+        }
+        render::CaSource::Secret { name, key } => {
+            let api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
+            let secret = api
+                .get_opt(&name)
+                .instrument(info_span!("get_secret", name = %name))
+                .await
+                .map_err(|source| Error::ReadSecret {
+                    name: name.clone(),
+                    source,
+                })?;
+            Ok(secret
+                .and_then(|s| s.data)
+                .and_then(|d| d.get(&key).cloned())
+                .and_then(|v| String::from_utf8(v.0).ok()))
+        }
+    }
 }
 
 /// Applies every desired child in a fixed order (identity and configuration first, workloads last) and prunes what
@@ -314,11 +378,19 @@ async fn observe(store: &ValidatedStore, ctx: &Context, uid: &str) -> Result<App
             .state()
             .into_iter()
             .find(|r| apply::owned_by(r.as_ref(), &owner))
-            .map(|r| match crate::openshift::route::admitted(&r) {
-                Some(true) => RouteState::Admitted,
-                Some(false) => RouteState::Rejected("a router rejected the Route".to_string()),
-                None => RouteState::Pending,
-            })
+    });
+    let mut endpoints = render::endpoints(store, &ctx.platform);
+    let route = route.map(|r| match crate::openshift::route::admitted(&r) {
+        Some(true) => {
+            endpoints.external =
+                crate::openshift::route::external_url(&r).or(endpoints.external.take());
+            RouteState::Admitted
+        }
+        Some(false) => RouteState::Rejected(
+            crate::openshift::route::rejection(&r)
+                .unwrap_or_else(|| "a router rejected the Route".to_string()),
+        ),
+        None => RouteState::Pending,
     });
     let image = render::image(store, &ctx.platform);
     let security_context = security_context_conflict(store, ctx).await?;
@@ -331,7 +403,7 @@ async fn observe(store: &ValidatedStore, ctx: &Context, uid: &str) -> Result<App
             .map(|g| (g.field, g.reason))
             .collect(),
         security_context,
-        endpoints: render::endpoints(store, &ctx.platform),
+        endpoints,
         zot_version: render::image_version(&image),
         selector: names::selector_string(&store.name),
     })
@@ -531,6 +603,7 @@ pub fn error_policy(
     match error {
         Error::MissingMetadata(_) | Error::Serialize { .. } => Action::await_change(),
         Error::ReadSecret { .. }
+        | Error::ReadConfigMap { .. }
         | Error::ReadNamespace { .. }
         | Error::Apply { .. }
         | Error::Prune { .. }
