@@ -9,6 +9,8 @@
 # Tools: etcd kube (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) kwok (kwok, kwokctl) oras opm
 #        operator-sdk zot servicemonitor-crd
 #        otelcol (OpenTelemetry Collector from hack/otelcol, for the telemetry tests)
+#        bundle-validate (operator-sdk v1.42's `bundle validate --select-optional suite=operatorframework`, from
+#          hack/bundle-validate: the proxy refuses operator-sdk itself)
 #        kopium (Rust, from crates.io: generates src/openshift/generated/ from ../shared/crds in `make generate`)
 set -euo pipefail
 
@@ -39,6 +41,7 @@ version_of() {
     zot) echo "$ZOT_VERSION" ;;
     servicemonitor-crd) echo "$PROMETHEUS_OPERATOR_VERSION" ;;
     otelcol) echo "$OTELCOL_VERSION-$(otelcol_source_hash)" ;;
+    bundle-validate) echo "$BUNDLE_VALIDATE_API_VERSION-$(bundle_validate_source_hash)" ;;
     kopium) echo "$KOPIUM_VERSION" ;;
     *) die "unknown tool '$1'" ;;
   esac
@@ -196,6 +199,24 @@ build_otelcol() {
   rm -f "$out/build.log"
 }
 
+# operator-sdk's `bundle validate` over operator-framework/api, from the wrapper module hack/bundle-validate (its
+# go.mod pins the api and operator-registry releases operator-sdk v1.42.0 uses; BUNDLE_VALIDATE_API_VERSION must name
+# the same api release). The cache key adds a hash of that module's files, so editing them rebuilds it.
+bundle_validate_source_hash() {
+  cat "$here"/bundle-validate/go.mod "$here"/bundle-validate/go.sum "$here"/bundle-validate/*.go | sha256sum | cut -c1-12
+}
+
+build_bundle-validate() {
+  local out=$1 src="$here/bundle-validate" pinned
+  local -x GOFLAGS="-buildvcs=false -mod=readonly"
+  pinned=$(cd "$src" && go list -m -f '{{.Version}}' github.com/operator-framework/api) ||
+    die "bundle-validate: cannot read hack/bundle-validate/go.mod"
+  [[ $pinned == "$BUNDLE_VALIDATE_API_VERSION" ]] ||
+    die "bundle-validate: hack/bundle-validate/go.mod requires github.com/operator-framework/api $pinned but hack/versions.env says BUNDLE_VALIDATE_API_VERSION=$BUNDLE_VALIDATE_API_VERSION: change both together"
+  log "bundle-validate: compiling hack/bundle-validate (a couple of minutes on 2 cores the first time)"
+  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$out/bundle-validate" .)
+}
+
 # kopium is a Rust tool: cargo builds it from crates.io with its own lock file. The build directory is kept in the
 # cache, so an interrupted build resumes.
 build_kopium() {
@@ -224,7 +245,7 @@ ensure() {
 # zot and operator-sdk are not in the default set: the Go module proxy refuses zotregistry.dev/zot/v2 (403 for
 # every version) and github.com/operator-framework/operator-sdk's go.mod (403 for v1.42.0), so building either
 # fails with that message until it is served. See README "Test platform".
-ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol kopium)
+ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol kopium bundle-validate)
 KNOWN_TOOLS=("${ALL_TOOLS[@]}" zot operator-sdk)
 
 case ${1:-build} in

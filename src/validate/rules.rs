@@ -37,7 +37,66 @@ pub(super) fn check(spec: &ZotArtifactStoreSpec) -> Check {
     scaling::check_scaling(spec)?;
     features::check_extensions(spec)?;
     field_formats::check_formats(spec)?;
+    check_security_context(spec)?;
     scaling::check_resources(spec)
+}
+
+/// What restricted Pod Security refuses in spec.securityContext (mirrors the CRD's rules).
+fn check_security_context(spec: &ZotArtifactStoreSpec) -> Check {
+    let Some(sc) = spec.security_context.as_ref() else {
+        return Ok(());
+    };
+    let field = "spec.securityContext";
+    refuse_if(sc.run_as_user == Some(0), field, msg::SC_ROOT_USER)?;
+    refuse_if(
+        sc.run_as_non_root == Some(false),
+        field,
+        msg::SC_RUN_AS_ROOT,
+    )?;
+    refuse_if(
+        sc.seccomp_profile
+            .as_ref()
+            .is_some_and(|p| p.type_ == "Unconfined"),
+        field,
+        msg::SC_SECCOMP,
+    )?;
+    refuse_if(
+        sc.app_armor_profile
+            .as_ref()
+            .is_some_and(|p| p.type_ == "Unconfined"),
+        field,
+        msg::SC_APPARMOR,
+    )?;
+    refuse_if(
+        sc.se_linux_options.as_ref().is_some_and(|o| {
+            o.user.is_some()
+                || o.role.is_some()
+                || o.type_.as_deref().is_some_and(|t| {
+                    ![
+                        "container_t",
+                        "container_init_t",
+                        "container_kvm_t",
+                        "container_engine_t",
+                    ]
+                    .contains(&t)
+                })
+        }),
+        field,
+        msg::SC_SELINUX,
+    )?;
+    refuse_if(
+        sc.sysctls.as_ref().is_some_and(|s| {
+            s.iter()
+                .any(|c| !msg::SAFE_SYSCTLS.contains(&c.name.as_str()))
+        }),
+        field,
+        msg::SC_SYSCTLS,
+    )?;
+    refuse_if(
+        sc.windows_options.as_ref().and_then(|w| w.host_process) == Some(true),
+        field,
+        msg::SC_HOST_PROCESS,
+    )
 }
 fn check_database_type(spec: &ZotArtifactStoreSpec) -> Check {
     match spec.database.type_ {

@@ -47,3 +47,27 @@ pub const AUTOSCALING_RANGE: &str =
 /// Sync on without registries.
 pub const SYNC_NEEDS_REGISTRY: &str =
     "extensions.sync.enabled needs at least one registry in extensions.sync.registries";
+
+/// spec.securityContext settings that restricted Pod Security refuses: the pods would never be created.
+pub const SC_ROOT_USER: &str = "runAsUser 0 (root) is refused: zot runs as non-root under restricted Pod Security; choose a non-zero UID or leave it unset";
+pub const SC_RUN_AS_ROOT: &str =
+    "runAsNonRoot: false is refused: restricted Pod Security requires non-root pods";
+pub const SC_SECCOMP: &str = "seccompProfile Unconfined is refused by restricted Pod Security: use RuntimeDefault or Localhost";
+pub const SC_APPARMOR: &str = "appArmorProfile Unconfined is refused by restricted Pod Security: use RuntimeDefault or Localhost";
+pub const SC_SELINUX: &str = "seLinuxOptions may set only type container_t, container_init_t, container_kvm_t or container_engine_t (and level) under restricted Pod Security";
+pub const SC_SYSCTLS: &str = "only the sysctls restricted Pod Security calls safe are allowed (kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, net.ipv4.ip_unprivileged_port_start, net.ipv4.tcp_syncookies, net.ipv4.ping_group_range, net.ipv4.ip_local_reserved_ports, net.ipv4.tcp_keepalive_time, net.ipv4.tcp_fin_timeout, net.ipv4.tcp_keepalive_intvl, net.ipv4.tcp_keepalive_probes)";
+pub const SC_HOST_PROCESS: &str = "windowsOptions.hostProcess is refused: zot runs as a Linux container under restricted Pod Security";
+
+/// Sysctls that restricted Pod Security allows (Kubernetes 1.33).
+pub const SAFE_SYSCTLS: [&str; 10] = [
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+];

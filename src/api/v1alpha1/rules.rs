@@ -22,3 +22,48 @@ pub fn http_url() -> Rule {
     Rule::new("self.startsWith('https://') || self.startsWith('http://')")
         .message("must be an http:// or https:// URL")
 }
+
+// spec.securityContext: what restricted Pod Security would refuse is refused at admission instead, so a store never
+// waits for pods that cannot be created (one rule each, so that each message names its setting).
+
+pub fn sc_root_user() -> Rule {
+    Rule::new("!has(self.runAsUser) || self.runAsUser != 0").message(messages::SC_ROOT_USER)
+}
+
+pub fn sc_run_as_non_root() -> Rule {
+    Rule::new("!has(self.runAsNonRoot) || self.runAsNonRoot").message(messages::SC_RUN_AS_ROOT)
+}
+
+pub fn sc_seccomp() -> Rule {
+    Rule::new("!has(self.seccompProfile) || self.seccompProfile.type != 'Unconfined'")
+        .message(messages::SC_SECCOMP)
+}
+
+pub fn sc_apparmor() -> Rule {
+    Rule::new("!has(self.appArmorProfile) || self.appArmorProfile.type != 'Unconfined'")
+        .message(messages::SC_APPARMOR)
+}
+
+pub fn sc_selinux() -> Rule {
+    Rule::new(
+        "!has(self.seLinuxOptions) || (!has(self.seLinuxOptions.user) && !has(self.seLinuxOptions.role) && \
+         (!has(self.seLinuxOptions.type) || self.seLinuxOptions.type in \
+         ['container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t']))",
+    )
+    .message(messages::SC_SELINUX)
+}
+
+pub fn sc_sysctls() -> Rule {
+    Rule::new(
+        "!has(self.sysctls) || self.sysctls.all(s, s.name in ['kernel.shm_rmid_forced', \
+         'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.tcp_syncookies', \
+         'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time', \
+         'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes'])",
+    )
+    .message(messages::SC_SYSCTLS)
+}
+
+pub fn sc_host_process() -> Rule {
+    Rule::new("!has(self.windowsOptions) || !has(self.windowsOptions.hostProcess) || !self.windowsOptions.hostProcess")
+        .message(messages::SC_HOST_PROCESS)
+}

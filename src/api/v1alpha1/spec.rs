@@ -8,7 +8,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::messages;
+use super::{messages, rules};
 
 use super::{
     AutoscalingSpec, DatabaseSpec, ExtensionsSpec, ImageSpec, MetricsSpec, NetworkingSpec,
@@ -120,6 +120,15 @@ pub struct ZotArtifactStoreSpec {
     /// Pod-level security settings, merged over the operator's restricted defaults (non-root, RuntimeDefault
     /// seccomp; UID, GID and fsGroup 1000 on Kubernetes, assigned by the restricted-v2 SCC on OpenShift).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(
+        validation = rules::sc_root_user(),
+        validation = rules::sc_run_as_non_root(),
+        validation = rules::sc_seccomp(),
+        validation = rules::sc_apparmor(),
+        validation = rules::sc_selinux(),
+        validation = rules::sc_sysctls(),
+        validation = rules::sc_host_process()
+    )]
     pub security_context: Option<PodSecurityContext>,
     /// Scheduling constraints of the zot pods, e.g. pod anti-affinity to spread replicas over nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
