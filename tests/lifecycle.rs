@@ -69,21 +69,37 @@ fn versions(ns: &str) -> BTreeMap<String, String> {
 const STORE: &str = "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: steady\nspec: {}\n";
 
 #[tokio::test]
-async fn a_restarted_operator_converges_and_a_resync_without_changes_writes_nothing() {
+async fn an_operator_killed_mid_reconcile_converges_on_restart_and_a_resync_without_changes_writes_nothing()
+ {
     let ns = TestNamespace::new(V, "restart", &[]).await;
     let first = Operator::start(V, "restart-a", &[]);
+    eventually("the first operator to lead", WAIT, || async {
+        first
+            .http_get("/readyz")
+            .filter(|(c, b)| *c == 200 && b.contains("leader"))
+            .map(|_| ())
+    })
+    .await;
     let (ok, _, err) = kubectl(V, &["apply", "-n", &ns.name, "-f", "-"], Some(STORE));
     assert!(ok, "{err}");
+    // Kill it while it applies the children (SIGKILL: no cleanup, the lease is not released).
+    eventually("the first children to appear", WAIT, || async {
+        get(&ns.name, "serviceaccount/steady").map(|_| ())
+    })
+    .await;
+    first.kill();
+
+    let second = Operator::start(V, "restart-b", &[]);
     wait_ready(&ns.name, "steady").await;
-    // Let the last status write and pod updates settle, then stop (SIGTERM) and look.
+    // Let the last status write and pod updates settle, then stop it gracefully and look.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    first.stop();
+    second.stop();
     let before = versions(&ns.name);
     assert!(before.len() >= 6, "too few objects: {before:?}");
 
-    let second = Operator::start(V, "restart-b", &[]);
+    let third = Operator::start(V, "restart-c", &[]);
     eventually("the new operator to reconcile the store", WAIT, || async {
-        (second.metric("zot_operator_reconciliations_total", "success") >= 1.0).then_some(())
+        (third.metric("zot_operator_reconciliations_total", "success") >= 1.0).then_some(())
     })
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -93,9 +109,9 @@ async fn a_restarted_operator_converges_and_a_resync_without_changes_writes_noth
         "a reconcile without changes wrote to the API server"
     );
     assert!(
-        second.logs().contains("caches synced"),
+        third.logs().contains("caches synced"),
         "log:\n{}",
-        second.logs()
+        third.logs()
     );
 }
 

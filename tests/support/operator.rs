@@ -98,6 +98,7 @@ pub fn service_account_kubeconfig(flavour: Flavour, name: &str) -> PathBuf {
 /// closes (the wrapper shell kills it), so no operator outlives the tests.
 pub struct Operator {
     child: Child,
+    name: String,
     pub http_port: u16,
     pub log: PathBuf,
 }
@@ -145,9 +146,19 @@ impl Operator {
         let child = command.spawn().expect("start zot-operator");
         Operator {
             child,
+            name: name.to_string(),
             http_port,
             log,
         }
+    }
+
+    /// Kills the operator with SIGKILL, wherever it is (no graceful shutdown, no lease release).
+    pub fn kill(mut self) {
+        let pattern = format!("zot-operator run .*--identity {}$", self.name);
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-f", &pattern])
+            .status();
+        self.shutdown();
     }
 
     /// Stops the operator (SIGTERM, graceful) and waits for it.

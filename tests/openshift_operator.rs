@@ -1,0 +1,157 @@
+//! The operator on the OpenShift flavour of the local cluster (Route, SCC, config.openshift.io and monitoring CRDs)
+//! and the same requests on plain Kubernetes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod support;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use support::operator::Operator;
+use support::{Flavour, TestNamespace, eventually, kubectl};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+fn get(flavour: Flavour, ns: &str, what: &str) -> Option<Value> {
+    let (ok, out, _) = kubectl(flavour, &["get", "-n", ns, what, "-o", "json"], None);
+    ok.then(|| serde_json::from_str(&out).unwrap())
+}
+
+fn apply(flavour: Flavour, ns: &str, yaml: &str) {
+    let (ok, _, err) = kubectl(flavour, &["apply", "-n", ns, "-f", "-"], Some(yaml));
+    assert!(ok, "kubectl apply: {err}\n{yaml}");
+}
+
+fn condition(store: &Value, type_: &str) -> Option<(String, String, String)> {
+    let c = store["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)?;
+    Some((
+        c["status"].as_str()?.to_string(),
+        c["reason"].as_str()?.to_string(),
+        c["message"].as_str()?.to_string(),
+    ))
+}
+
+async fn ready(flavour: Flavour, ns: &str, name: &str) -> Value {
+    eventually(&format!("zas/{name} to be Ready"), WAIT, || async {
+        let s = get(flavour, ns, &format!("zas/{name}"))?;
+        let current = s["status"]["observedGeneration"] == s["metadata"]["generation"];
+        (current && condition(&s, "Ready")?.0 == "True").then_some(s)
+    })
+    .await
+}
+
+fn store(name: &str, networking: &str) -> String {
+    format!(
+        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: {name}\nspec:\n{networking}"
+    )
+}
+
+#[tokio::test]
+async fn on_openshift_a_store_gets_a_route_on_the_apps_domain_that_follows_its_termination() {
+    const O: Flavour = Flavour::OpenShift;
+    let _operator = Operator::start(O, "openshift-routes", &[]);
+    let ns = TestNamespace::new(
+        O,
+        "routes",
+        &[("pod-security.kubernetes.io/enforce", "restricted")],
+    )
+    .await;
+    apply(
+        O,
+        &ns.name,
+        &store(
+            "web",
+            "  metrics:\n    prometheus:\n      serviceMonitor:\n        enabled: true\n",
+        ),
+    );
+    let status = ready(O, &ns.name, "web").await;
+    let route = get(O, &ns.name, "route/web").expect("a Route by default on OpenShift");
+    let host = format!("web-{}.apps.zot.test", ns.name);
+    assert_eq!(route["spec"]["host"], host.as_str());
+    assert_eq!(route["spec"]["tls"]["termination"], "edge");
+    assert_eq!(
+        route["spec"]["tls"]["insecureEdgeTerminationPolicy"],
+        "Redirect"
+    );
+    assert!(route["metadata"]["annotations"]["haproxy.router.openshift.io/timeout"].is_string());
+    // No router runs in the test cluster: the Route is not admitted, and the store says so.
+    let (s, reason, _) = condition(&status, "RouteReady").expect("a RouteReady condition");
+    assert_eq!((s.as_str(), reason.as_str()), ("False", "NotAdmitted"));
+    // OpenShift pods get no fixed UID, GID or fsGroup: restricted-v2 assigns them.
+    let sts = get(O, &ns.name, "statefulset/web").unwrap();
+    let pod_sc = &sts["spec"]["template"]["spec"]["securityContext"];
+    for field in ["runAsUser", "runAsGroup", "fsGroup"] {
+        assert!(
+            pod_sc[field].is_null(),
+            "{field} is set on OpenShift: {pod_sc}"
+        );
+    }
+    // Trust and monitoring come with it.
+    let bundle =
+        get(O, &ns.name, "configmap/web-trusted-ca").expect("the trusted CA bundle ConfigMap");
+    assert_eq!(
+        bundle["metadata"]["labels"]["config.openshift.io/inject-trusted-cabundle"],
+        "true"
+    );
+    assert!(
+        get(O, &ns.name, "servicemonitor/web").is_some(),
+        "no ServiceMonitor although its CRD exists"
+    );
+
+    // reencrypt: the Service asks the service CA for zot's certificate, and the Route follows.
+    apply(
+        O,
+        &ns.name,
+        &store(
+            "web",
+            "  networking:\n    route:\n      termination: reencrypt\n  metrics:\n    prometheus:\n      serviceMonitor:\n        enabled: true\n",
+        ),
+    );
+    eventually("the Route to re-encrypt", WAIT, || async {
+        let r = get(O, &ns.name, "route/web")?;
+        (r["spec"]["tls"]["termination"] == "reencrypt").then_some(())
+    })
+    .await;
+    let service = get(O, &ns.name, "service/web").unwrap();
+    assert_eq!(
+        service["metadata"]["annotations"]["service.beta.openshift.io/serving-cert-secret-name"],
+        "web-serving-cert"
+    );
+
+    // A Route deleted by hand comes back.
+    let uid = get(O, &ns.name, "route/web").unwrap()["metadata"]["uid"].clone();
+    let (ok, _, err) = kubectl(O, &["delete", "-n", &ns.name, "route/web"], None);
+    assert!(ok, "{err}");
+    eventually("the Route to be recreated", WAIT, || async {
+        let r = get(O, &ns.name, "route/web")?;
+        (r["metadata"]["uid"] != uid).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn on_kubernetes_a_route_request_is_a_condition_and_the_ingress_is_used() {
+    const K: Flavour = Flavour::Vanilla;
+    let _operator = Operator::start(K, "kubernetes-routes", &[]);
+    let ns = TestNamespace::new(K, "noroutes", &[]).await;
+    apply(
+        K,
+        &ns.name,
+        &store(
+            "web",
+            "  networking:\n    route:\n      enabled: true\n    ingress:\n      enabled: true\n      host: zot.example.test\n",
+        ),
+    );
+    let status = ready(K, &ns.name, "web").await;
+    let (s, _, message) = condition(&status, "Degraded").expect("a Degraded condition");
+    assert_eq!(s, "True");
+    assert!(message.contains("spec.networking.route"), "{message}");
+    let ingress = get(K, &ns.name, "ingress/web").expect("the Ingress");
+    assert_eq!(ingress["spec"]["rules"][0]["host"], "zot.example.test");
+    assert_eq!(
+        status["status"]["endpoints"]["external"],
+        "http://zot.example.test"
+    );
+}
