@@ -125,17 +125,29 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     readiness.set_leader(true);
     info!("leading: starting the controller");
 
-    let lost = lost_lease(election.as_ref().map(Election::subscribe));
-    let result = control(
-        client,
-        platform,
-        metrics,
-        readiness,
-        config.instance,
-        shutdown.clone(),
-        lost,
-    )
-    .await;
+    let role = election.as_ref().map(Election::subscribe);
+    let mut platform = platform;
+    let result = loop {
+        let stopped = control(
+            client.clone(),
+            platform.clone(),
+            metrics.clone(),
+            readiness.clone(),
+            config.instance.clone(),
+            shutdown.clone(),
+            role.clone(),
+        )
+        .await;
+        match stopped {
+            Ok(Stopped::PlatformChanged(next)) => {
+                info!(openshift = next.openshift, apps_domain = ?next.apps_domain, service_monitors = next.service_monitor_crd, "the platform changed: restarting the controller");
+                readiness.set_synced(false);
+                platform = next;
+            }
+            Ok(Stopped::Shutdown) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
     if let Some(e) = election {
         e.release().await;
     }
@@ -150,8 +162,18 @@ async fn control(
     readiness: Readiness,
     instance: Option<String>,
     shutdown: watch::Receiver<bool>,
-    lost: impl std::future::Future<Output = bool> + Send + 'static,
-) -> Result<(), RunError> {
+    role: Option<watch::Receiver<Role>>,
+) -> Result<Stopped, RunError> {
+    let lost = lost_lease(role);
+    let (changed_tx, mut changed_rx) = watch::channel(None::<crate::platform::Platform>);
+    let default_image = platform.default_image.clone();
+    let watched = platform.clone();
+    let discovery_client = client.clone();
+    let platform_watch = tokio::spawn(async move {
+        if let Some(next) = platform_change(discovery_client, watched, default_image).await {
+            let _ = changed_tx.send(Some(next));
+        }
+    });
     let (service_accounts, sa_changes) = children::cache::<ServiceAccount>(&client);
     let (secrets, secret_changes) = children::cache::<Secret>(&client);
     let (config_maps, cm_changes) = children::cache::<ConfigMap>(&client);
@@ -269,10 +291,14 @@ async fn control(
         }
     });
     let mut lost_rx2 = lost_rx.clone();
+    let mut changed_rx2 = changed_rx.clone();
     controller
         .graceful_shutdown_on(wait_for(shutdown))
         .graceful_shutdown_on(async move {
             let _ = lost_rx2.wait_for(|v| *v).await;
+        })
+        .graceful_shutdown_on(async move {
+            let _ = changed_rx2.wait_for(Option::is_some).await;
         })
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {
@@ -285,10 +311,57 @@ async fn control(
         })
         .await;
     info!("controller stopped");
+    platform_watch.abort();
     if *lost_rx.borrow_and_update() {
         return Err(RunError::LostLease);
     }
-    Ok(())
+    if let Some(next) = changed_rx.borrow_and_update().clone() {
+        return Ok(Stopped::PlatformChanged(next));
+    }
+    Ok(Stopped::Shutdown)
+}
+
+/// Why the controller stopped without an error.
+enum Stopped {
+    Shutdown,
+    /// An API group the rendering depends on appeared or disappeared: run again with the new facts.
+    PlatformChanged(crate::platform::Platform),
+}
+
+/// Resolves with the new platform when a CRD that platform discovery depends on (the ServiceMonitor CRD, an
+/// `*.openshift.io` CRD) is added or removed and discovery then answers differently. Event-driven: a metadata
+/// watch on CRDs, no polling.
+async fn platform_change(
+    client: Client,
+    current: crate::platform::Platform,
+    default_image: String,
+) -> Option<crate::platform::Platform> {
+    let crds: Api<PartialObjectMeta<CustomResourceDefinition>> = Api::all(client.clone());
+    let mut events = watcher(crds, watcher::Config::default())
+        .default_backoff()
+        .boxed();
+    while let Some(event) = events.next().await {
+        let relevant = match &event {
+            Ok(watcher::Event::Apply(crd)) | Ok(watcher::Event::Delete(crd)) => {
+                let name = crd.name_any();
+                name.starts_with("servicemonitors.") || name.ends_with(".openshift.io")
+            }
+            _ => false,
+        };
+        if !relevant {
+            continue;
+        }
+        // The API server serves a new CRD's group a moment after the CRD object changes.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        match crate::openshift::discover(&client, default_image.clone(), current.proxy.clone())
+            .await
+        {
+            Ok(next) if next != current => return Some(next),
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "re-discovering the platform failed"),
+        }
+    }
+    None
 }
 
 /// The stores in the Secret's namespace whose spec names it.
