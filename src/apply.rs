@@ -64,7 +64,33 @@ where
         + 'static,
 {
     let api: Api<K> = Api::namespaced(client.clone(), owner.namespace);
-    let kind = kind_of::<K>();
+    apply_and_prune(&api, kind_of::<K>(), owner, desired, observed).await
+}
+
+/// [`sync`] for a kind known only at run time (e.g. the ServiceMonitor, whose CRD may be absent).
+pub async fn sync_dynamic(
+    client: &Client,
+    owner: &Owner<'_>,
+    resource: &ApiResource,
+    desired: Option<DynamicObject>,
+    observed: &Store<DynamicObject>,
+) -> Result<Vec<Change>, Error> {
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), owner.namespace, resource);
+    let desired = desired.into_iter().collect();
+    apply_and_prune(&api, static_kind(&resource.kind), owner, desired, observed).await
+}
+
+async fn apply_and_prune<K>(
+    api: &Api<K>,
+    kind: &'static str,
+    owner: &Owner<'_>,
+    desired: Vec<K>,
+    observed: &Store<K>,
+) -> Result<Vec<Change>, Error>
+where
+    K: Resource + Clone + Debug + Serialize + DeserializeOwned,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
     let mut changes = Vec::new();
     let mut wanted = Vec::new();
     for obj in desired {
@@ -101,60 +127,7 @@ where
     for stale in observed.state() {
         if owned_by(stale.as_ref(), owner) && !wanted.contains(&stale.name_any()) {
             let name = stale.name_any();
-            delete(&api, kind, &name).await?;
-            changes.push(Change::Pruned { kind, name });
-        }
-    }
-    Ok(changes)
-}
-
-/// [`sync`] for a kind known only at run time (e.g. the ServiceMonitor, whose CRD may be absent).
-pub async fn sync_dynamic(
-    client: &Client,
-    owner: &Owner<'_>,
-    resource: &ApiResource,
-    desired: Option<DynamicObject>,
-    observed: &Store<DynamicObject>,
-) -> Result<Vec<Change>, Error> {
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), owner.namespace, resource);
-    let kind = static_kind(&resource.kind);
-    let mut changes = Vec::new();
-    let mut wanted = None;
-    if let Some(obj) = desired {
-        let name = obj.name_any();
-        let before = observed
-            .state()
-            .into_iter()
-            .find(|o| {
-                o.meta().namespace.as_deref() == Some(owner.namespace) && o.name_any() == name
-            })
-            .and_then(|o| o.resource_version());
-        let after = api
-            .patch(&name, &params(), &Patch::Apply(&obj))
-            .instrument(info_span!("apply", kind, name = %name))
-            .await
-            .map_err(|source| Error::Apply {
-                kind,
-                name: name.clone(),
-                source,
-            })?;
-        match (before, after.resource_version()) {
-            (None, _) => changes.push(Change::Created {
-                kind,
-                name: name.clone(),
-            }),
-            (Some(b), Some(a)) if b != a => changes.push(Change::Updated {
-                kind,
-                name: name.clone(),
-            }),
-            _ => {}
-        }
-        wanted = Some(name);
-    }
-    for stale in observed.state() {
-        if owned_by(stale.as_ref(), owner) && wanted.as_deref() != Some(stale.name_any().as_str()) {
-            let name = stale.name_any();
-            delete(&api, kind, &name).await?;
+            delete(api, kind, &name).await?;
             changes.push(Change::Pruned { kind, name });
         }
     }
