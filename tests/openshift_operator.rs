@@ -120,6 +120,40 @@ async fn on_openshift_a_store_gets_a_route_on_the_apps_domain_that_follows_its_t
         "web-serving-cert"
     );
 
+    // A router admits the Route (played here by writing its status, as the OpenShift router does): RouteReady
+    // turns True and the store publishes the Route's address.
+    let admitted = format!(
+        r#"{{"status":{{"ingress":[{{"host":"{host}","routerName":"default","conditions":[{{"type":"Admitted","status":"True"}}]}}]}}}}"#
+    );
+    let (ok, _, err) = kubectl(
+        O,
+        &[
+            "patch",
+            "-n",
+            &ns.name,
+            "route/web",
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &admitted,
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let store = eventually(
+        "RouteReady=True and the external endpoint",
+        WAIT,
+        || async {
+            let s = get(O, &ns.name, "zas/web")?;
+            (condition(&s, "RouteReady")?.0 == "True").then_some(s)
+        },
+    )
+    .await;
+    assert_eq!(
+        store["status"]["endpoints"]["external"],
+        format!("https://{host}").as_str()
+    );
+
     // A Route deleted by hand comes back.
     let uid = get(O, &ns.name, "route/web").unwrap()["metadata"]["uid"].clone();
     let (ok, _, err) = kubectl(O, &["delete", "-n", &ns.name, "route/web"], None);
@@ -154,4 +188,43 @@ async fn on_kubernetes_a_route_request_is_a_condition_and_the_ingress_is_used() 
         status["status"]["endpoints"]["external"],
         "http://zot.example.test"
     );
+}
+
+#[tokio::test]
+async fn on_openshift_a_uid_outside_the_namespace_range_is_reported_before_pods_fail() {
+    const O: Flavour = Flavour::OpenShift;
+    let _operator = Operator::start(O, "openshift-uids", &[]);
+    let ns = TestNamespace::new(O, "uids", &[]).await;
+    let (ok, _, err) = kubectl(
+        O,
+        &[
+            "annotate",
+            "namespace",
+            &ns.name,
+            "openshift.io/sa.scc.uid-range=1000680000/10000",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    apply(
+        O,
+        &ns.name,
+        &store("fixed", "  securityContext:\n    runAsUser: 1000\n"),
+    );
+    let status = eventually("a SecurityContextReady=False condition", WAIT, || async {
+        let s = get(O, &ns.name, "zas/fixed")?;
+        (condition(&s, "SecurityContextReady")?.0 == "False").then_some(s)
+    })
+    .await;
+    let (_, reason, message) = condition(&status, "SecurityContextReady").unwrap();
+    assert_eq!(reason, "OutsideNamespaceRange");
+    assert!(message.contains("1000680000"), "{message}");
+    assert_eq!(condition(&status, "Ready").unwrap().0, "False");
+    // Inside the range it is fine.
+    apply(
+        O,
+        &ns.name,
+        &store("fixed", "  securityContext:\n    runAsUser: 1000680005\n"),
+    );
+    ready(O, &ns.name, "fixed").await;
 }

@@ -426,9 +426,12 @@ async fn security_context_conflict(
             name: store.namespace.clone(),
             source,
         })?;
-    let _annotations: BTreeMap<String, String> =
+    let annotations: BTreeMap<String, String> =
         ns.and_then(|n| n.metadata.annotations).unwrap_or_default();
-    Ok(None)
+    Ok(crate::openshift::scc::uid_range_conflict(
+        store.spec.security_context.as_ref(),
+        &annotations,
+    ))
 }
 
 /// Computes the status and writes it — only when it differs — with events for real transitions.
