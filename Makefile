@@ -75,6 +75,10 @@ run: ## The main job: local cluster + CRD + RBAC + operator + the minimal sample
 run-stop: ## Stop the operator started by `make run` and its local cluster.
 	hack/run.sh stop --flavour $(FLAVOUR)
 
+.PHONY: bench
+bench: ## Benchmarks of the pure reconcile steps per sample (figures printed; BENCH_MILLIS per figure).
+	$(CARGO) bench --locked --bench render
+
 .PHONY: unit
 unit: ## Only the fast tests that need no cluster.
 	$(CARGO) test --locked --lib --bins
