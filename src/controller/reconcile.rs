@@ -23,9 +23,6 @@ use crate::render::{self, Desired, Inputs};
 use crate::status::{self, Applied, Observed, RouteState, Workload};
 use crate::validate::{self, ValidatedStore};
 
-/// How long a store whose spec is refused waits before it is looked at again without a change (its Secrets and
-/// the store itself are watched, so this is only a safety net).
-const BLOCKED_RECHECK: Duration = Duration::from_secs(300);
 /// Resync of a healthy store.
 const RESYNC: Duration = Duration::from_secs(600);
 
@@ -76,7 +73,8 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
                 message: blocked.message,
             };
             write_status(store, ctx, &observed).await?;
-            return Ok(Action::requeue(BLOCKED_RECHECK));
+            // A refused spec waits for a change: of the store itself, or of a Secret it names (both watched).
+            return Ok(Action::await_change());
         }
     };
     let desired = render::desired(&validated, &ctx.platform, &inputs);
