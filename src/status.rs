@@ -328,6 +328,20 @@ mod tests {
     }
 
     #[test]
+    fn phase_labels_are_the_phases_as_written_in_the_status() {
+        for phase in [
+            Phase::Pending,
+            Phase::Creating,
+            Phase::Running,
+            Phase::Updating,
+            Phase::Failed,
+            Phase::Deleting,
+        ] {
+            assert_eq!(serde_json::to_value(phase).unwrap(), phase.as_str());
+        }
+    }
+
+    #[test]
     fn all_pods_ready_and_rolled_out_is_ready_and_running() {
         let s = compute(None, Some(3), &applied(2, 2, true), at(10));
         assert_eq!(s.phase, Some(Phase::Running));

@@ -17,7 +17,7 @@ use tracing::{Instrument, field, info, info_span, warn};
 use super::context::Context;
 use super::error::{Blocked, Error};
 use crate::api::names;
-use crate::api::v1alpha1::{ZotArtifactStore, ZotArtifactStoreStatus};
+use crate::api::v1alpha1::{Phase, ZotArtifactStore, ZotArtifactStoreStatus};
 use crate::apply::{self, Change, Owner};
 use crate::render::{self, Desired, Inputs};
 use crate::status::{self, Applied, Observed, RouteState, Workload};
@@ -463,14 +463,10 @@ async fn write_status(
     ctx.metrics.set_store_phase(
         &store.namespace().unwrap_or_default(),
         &store.name_any(),
-        next.phase.map(phase_name).as_deref(),
+        next.phase.map(Phase::as_str),
         status::find(Some(&next), status::types::READY).is_some_and(|c| c.status == "True"),
     );
     Ok(())
-}
-
-fn phase_name(p: crate::api::v1alpha1::Phase) -> String {
-    format!("{p:?}")
 }
 
 /// One Event per real transition of Ready and ConfigReady (not one per resync).

@@ -45,6 +45,20 @@ pub enum Phase {
     Deleting,
 }
 
+impl Phase {
+    /// The phase as written in the status (and as a metric label): a fixed string, never derived from `Debug`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Pending => "Pending",
+            Phase::Creating => "Creating",
+            Phase::Running => "Running",
+            Phase::Updating => "Updating",
+            Phase::Failed => "Failed",
+            Phase::Deleting => "Deleting",
+        }
+    }
+}
+
 /// Addresses of the registry.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
