@@ -65,8 +65,9 @@ async fn every_reconcile_is_one_trace_with_child_spans_per_api_call_and_its_id_i
         Duration::from_secs(30),
     );
 
-    // The first reconcile of the store: it created the children.
-    let reconciles: Vec<_> = spans
+    // The first reconcile of the store: it created the children. The collector writes spans in
+    // batches, not in the order they started, so order them by start time.
+    let mut reconciles: Vec<_> = spans
         .iter()
         .filter(|s| {
             s.name() == "reconcile" && s.attribute("namespace").as_deref() == Some(ns.name.as_str())
@@ -77,6 +78,7 @@ async fn every_reconcile_is_one_trace_with_child_spans_per_api_call_and_its_id_i
         "no reconcile span for namespace {}",
         ns.name
     );
+    reconciles.sort_by_key(|s| s.start_time_unix_nano());
     let first = reconciles
         .iter()
         .find(|r| {

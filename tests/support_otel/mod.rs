@@ -207,6 +207,15 @@ impl ReceivedSpan {
         self.span["spanId"].as_str().unwrap_or_default()
     }
 
+    /// When the span started, in nanoseconds since the epoch (OTLP JSON writes it as a string).
+    pub fn start_time_unix_nano(&self) -> u128 {
+        let v = &self.span["startTimeUnixNano"];
+        v.as_str()
+            .and_then(|s| s.parse().ok())
+            .or_else(|| v.as_u64().map(u128::from))
+            .unwrap_or_default()
+    }
+
     /// Empty for a root span.
     pub fn parent_span_id(&self) -> &str {
         self.span["parentSpanId"].as_str().unwrap_or_default()
