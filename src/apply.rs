@@ -2,9 +2,10 @@
 //! longer desired — selected by label and by the store's owner UID only, never by name alone.
 use std::fmt::Debug;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
 use kube::core::{ApiResource, NamespaceResourceScope};
-use kube::runtime::reflector::Store;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -64,7 +65,7 @@ where
         + 'static,
 {
     let api: Api<K> = Api::namespaced(client.clone(), owner.namespace);
-    apply_and_prune(&api, kind_of::<K>(), owner, desired, observed).await
+    apply_and_prune(&api, kind_of::<K>(), &(), owner, desired, observed).await
 }
 
 /// [`sync`] for a kind known only at run time (e.g. the ServiceMonitor, whose CRD may be absent).
@@ -77,12 +78,21 @@ pub async fn sync_dynamic(
 ) -> Result<Vec<Change>, Error> {
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), owner.namespace, resource);
     let desired = desired.into_iter().collect();
-    apply_and_prune(&api, static_kind(&resource.kind), owner, desired, observed).await
+    apply_and_prune(
+        &api,
+        static_kind(&resource.kind),
+        resource,
+        owner,
+        desired,
+        observed,
+    )
+    .await
 }
 
 async fn apply_and_prune<K>(
     api: &Api<K>,
     kind: &'static str,
+    dyntype: &K::DynamicType,
     owner: &Owner<'_>,
     desired: Vec<K>,
     observed: &Store<K>,
@@ -95,13 +105,8 @@ where
     let mut wanted = Vec::new();
     for obj in desired {
         let name = obj.name_any();
-        let before = observed
-            .state()
-            .into_iter()
-            .find(|o| {
-                o.meta().namespace.as_deref() == Some(owner.namespace) && o.name_any() == name
-            })
-            .and_then(|o| o.resource_version());
+        let before =
+            observed.get(&ObjectRef::new_with(&name, dyntype.clone()).within(owner.namespace));
         let after = api
             .patch(&name, &params(), &Patch::Apply(&obj))
             .instrument(info_span!("apply", kind, name = %name))
@@ -111,16 +116,16 @@ where
                 name: name.clone(),
                 source,
             })?;
-        match (before, after.resource_version()) {
-            (None, _) => changes.push(Change::Created {
+        match before {
+            None => changes.push(Change::Created {
                 kind,
                 name: name.clone(),
             }),
-            (Some(b), Some(a)) if b != a => changes.push(Change::Updated {
+            Some(b) if changed_by_us(b.meta(), after.meta()) => changes.push(Change::Updated {
                 kind,
                 name: name.clone(),
             }),
-            _ => {}
+            Some(_) => {}
         }
         wanted.push(name);
     }
@@ -132,6 +137,26 @@ where
         }
     }
     Ok(changes)
+}
+
+/// Whether our apply wrote something between the cached object `before` and the API server's answer `after`.
+///
+/// A different resourceVersion alone does not say so: the cache may lag behind a status write by another
+/// controller. A write of ours moves our own managedFields entry (its field set or time) or, for kinds with a
+/// spec, the generation; a no-op apply moves neither.
+fn changed_by_us(before: &ObjectMeta, after: &ObjectMeta) -> bool {
+    let ours = |meta: &ObjectMeta| {
+        meta.managed_fields
+            .iter()
+            .flatten()
+            .find(|entry| {
+                entry.manager.as_deref() == Some(MANAGED_BY)
+                    && entry.operation.as_deref() == Some("Apply")
+            })
+            .cloned()
+    };
+    before.resource_version != after.resource_version
+        && (ours(before) != ours(after) || before.generation != after.generation)
 }
 
 async fn delete<K>(api: &Api<K>, kind: &'static str, name: &str) -> Result<(), Error>

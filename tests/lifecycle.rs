@@ -108,6 +108,14 @@ async fn an_operator_killed_mid_reconcile_converges_on_restart_and_a_resync_with
         before, after,
         "a reconcile without changes wrote to the API server"
     );
+    // Nor did it report a change: Events and log lines are for real transitions, not resyncs.
+    let logs = third.logs();
+    for verb in ["created", "updated", "deleted the no longer wanted"] {
+        assert!(
+            !logs.contains(&format!("\"message\":\"{verb}\"")),
+            "a resync without changes said \"{verb}\":\n{logs}"
+        );
+    }
     assert!(
         third.logs().contains("caches synced"),
         "log:\n{}",
