@@ -9,6 +9,8 @@
 #
 # The openshift flavour also installs every CRD in ../shared/crds (Route, SCC, config.openshift.io, OLM), the
 # ServiceMonitor CRD, an ingresses.config.openshift.io/cluster object with an apps domain and the restricted-v2 SCC.
+# The API server writes an audit log of the operator's requests (hack/audit-policy.yaml) to
+# .cluster/kwok/clusters/zot-<flavour>/logs/audit.log.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,8 +43,10 @@ mkdir -p "$state"
 kwokctl() { "$("$here/tools.sh" path kwokctl)" --name "$name" "$@"; }
 kubectl() { "$("$here/tools.sh" path kubectl)" --kubeconfig "$kubeconfig" "$@"; }
 
+# Running, and started with today's audit policy (a cluster from before it is recreated).
 healthy() {
-  [[ -f $kubeconfig ]] && kubectl get --raw /readyz >/dev/null 2>&1
+  [[ -f $kubeconfig ]] && kubectl get --raw /readyz >/dev/null 2>&1 &&
+    cmp -s "$here/audit-policy.yaml" "$KWOK_WORKDIR/clusters/$name/audit.yaml"
 }
 
 wait_for() { # seconds description command...
@@ -129,6 +133,7 @@ up() {
       --kwok-controller-binary "$(tools kwok)" \
       --kube-authorization=true \
       --kube-admission=true \
+      --kube-audit-policy "$here/audit-policy.yaml" \
       --disable-qps-limits \
       --wait 3m >&2 9>&-  # the components it starts must not inherit our lock
     wait_for 120 "the API server to be ready" healthy

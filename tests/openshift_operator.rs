@@ -165,6 +165,82 @@ async fn on_openshift_a_store_gets_a_route_on_the_apps_domain_that_follows_its_t
     .await;
 }
 
+/// config/samples/openshift.yaml, for the namespace the test gives it.
+fn openshift_sample() -> String {
+    let text = std::fs::read_to_string(support::repo_root().join("config/samples/openshift.yaml"))
+        .unwrap();
+    let mut sample: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    sample["metadata"]
+        .as_mapping_mut()
+        .unwrap()
+        .remove("namespace");
+    serde_yaml::to_string(&sample).unwrap()
+}
+
+#[tokio::test]
+async fn on_kubernetes_the_openshift_sample_falls_back_to_an_ingress_and_no_route_is_ever_called() {
+    const K: Flavour = Flavour::Vanilla;
+    let _operator = Operator::start(K, "kubernetes-fallback", &[]);
+    let ns = TestNamespace::new(
+        K,
+        "fallback",
+        &[("pod-security.kubernetes.io/enforce", "restricted")],
+    )
+    .await;
+    let (ok, _, err) = kubectl(
+        K,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "keycloak-client-secret",
+            "-n",
+            &ns.name,
+            "--from-literal=secret=s3cr3t",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    apply(K, &ns.name, &openshift_sample());
+    let name = "openshift-artifact-store";
+    let status = ready(K, &ns.name, name).await;
+    let ingress = get(K, &ns.name, &format!("ingress/{name}"))
+        .expect("an Ingress in place of the Route this cluster cannot serve");
+    let rule = &ingress["spec"]["rules"][0];
+    assert!(rule["host"].is_null(), "the sample names no host: {rule}");
+    assert_eq!(rule["http"]["paths"][0]["backend"]["service"]["name"], name);
+    let (s, _, message) = condition(&status, "Degraded").expect("a Degraded condition");
+    assert_eq!(s, "True");
+    assert!(
+        message.contains("spec.networking.route.enabled") && message.contains("an Ingress"),
+        "{message}"
+    );
+
+    // The API server's audit log: the operator asked for this store's Ingress and never for a Route.
+    let events = support::audit_events(K);
+    let ingress_writes = events.iter().filter(|e| {
+        e["objectRef"]["resource"] == "ingresses" && e["objectRef"]["namespace"] == ns.name.as_str()
+    });
+    assert!(
+        ingress_writes.count() > 0,
+        "the audit log shows no request for the Ingress in {}: is the log being written?",
+        ns.name
+    );
+    let route_calls: Vec<&Value> = events
+        .iter()
+        .filter(|e| {
+            e["objectRef"]["apiGroup"] == "route.openshift.io"
+                || e["requestURI"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("/apis/route.openshift.io"))
+        })
+        .collect();
+    assert!(
+        route_calls.is_empty(),
+        "the operator called the Route API on plain Kubernetes: {route_calls:?}"
+    );
+}
+
 #[tokio::test]
 async fn on_kubernetes_a_route_request_is_a_condition_and_the_ingress_is_used() {
     const K: Flavour = Flavour::Vanilla;

@@ -12,18 +12,14 @@ pub fn endpoints(store: &ValidatedStore, platform: &Platform) -> Endpoints {
         "{}.{}.svc:{}",
         store.name, store.namespace, networking.service.port
     );
-    let ingress = networking
-        .ingress
-        .as_ref()
-        .filter(|i| i.enabled)
-        .and_then(|i| {
-            let scheme = if i.tls.as_ref().is_some_and(|t| t.enabled) {
-                "https"
-            } else {
-                "http"
-            };
-            i.host.as_ref().map(|host| format!("{scheme}://{host}"))
-        });
+    let ingress = super::ingress::published_ingress(store, platform).and_then(|i| {
+        let scheme = if i.tls.as_ref().is_some_and(|t| t.enabled) {
+            "https"
+        } else {
+            "http"
+        };
+        i.host.as_ref().map(|host| format!("{scheme}://{host}"))
+    });
     // Every Route the operator renders serves HTTPS (edge, reencrypt or passthrough).
     let route = super::route_plan(store, platform)
         .and_then(|plan| plan.host)

@@ -18,9 +18,23 @@ pub fn gaps(store: &ValidatedStore, platform: &Platform) -> Vec<Gap> {
     let mut gaps = Vec::new();
     let route_asked = spec.networking.route.as_ref().is_some_and(|r| r.enabled);
     if route_asked && !platform.openshift {
+        let instead = if spec.networking.ingress.as_ref().is_some_and(|i| i.enabled) {
+            "networking.ingress publishes the store".to_string()
+        } else if let Some(fallback) = super::ingress::route_fallback(store, platform) {
+            match fallback.host {
+                Some(host) => format!(
+                    "an Ingress publishes {host} instead (default IngressClass, TLS with the ingress controller's default certificate); set networking.ingress to choose"
+                ),
+                None => "an Ingress for every host publishes the store instead (default IngressClass, plain HTTP); set networking.route.host or networking.ingress to choose".to_string(),
+            }
+        } else {
+            "zot serves TLS itself (reencrypt, passthrough or tls.enabled), which no Ingress carries portably, so nothing publishes the store outside the cluster; set networking.ingress with your ingress controller's TLS annotations".to_string()
+        };
         gaps.push(Gap {
             field: "spec.networking.route.enabled".to_string(),
-            reason: "this cluster serves no OpenShift Routes (route.openshift.io): no Route is created; use networking.ingress".to_string(),
+            reason: format!(
+                "this cluster serves no OpenShift Routes (route.openshift.io): no Route is created; {instead}"
+            ),
         });
     }
     if let Some(host) = super::route::shadowed_by_ingress(store, platform) {

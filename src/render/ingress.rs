@@ -4,19 +4,55 @@ use k8s_openapi::api::networking::v1::{
     IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
 };
 
+use std::borrow::Cow;
+
 use crate::api::names::ZOT_PORT_NAME;
+use crate::api::v1alpha1::{IngressSpec as StoreIngress, IngressTls, RouteTermination};
+use crate::platform::Platform;
 use crate::validate::ValidatedStore;
 
 use super::meta;
 
-/// The Ingress, when networking.ingress.enabled: every path of the host to the main Service.
-pub fn ingress(store: &ValidatedStore) -> Option<Ingress> {
-    let spec = store
-        .spec
-        .networking
-        .ingress
-        .as_ref()
-        .filter(|i| i.enabled)?;
+/// What publishes the store through an Ingress on `platform`: networking.ingress when enabled; otherwise, on a
+/// cluster without OpenShift Routes, the Route the store asks for ([`route_fallback`]).
+pub fn published_ingress<'a>(
+    store: &'a ValidatedStore,
+    platform: &Platform,
+) -> Option<Cow<'a, StoreIngress>> {
+    match store.spec.networking.ingress.as_ref() {
+        Some(ingress) if ingress.enabled => Some(Cow::Borrowed(ingress)),
+        _ => route_fallback(store, platform).map(Cow::Owned),
+    }
+}
+
+/// Off OpenShift, a store that asks for an edge Route (networking.route.enabled, zot serving plain HTTP) and names
+/// no Ingress is published by an Ingress instead: the Route's host (every host when it names none), the cluster's
+/// default IngressClass, TLS at the ingress controller's default certificate when there is a host to serve it
+/// for. A reencrypt or passthrough Route has no portable Ingress equivalent and gets none ([`super::gaps`]).
+pub fn route_fallback(store: &ValidatedStore, platform: &Platform) -> Option<StoreIngress> {
+    let networking = &store.spec.networking;
+    if platform.openshift || networking.ingress.as_ref().is_some_and(|i| i.enabled) {
+        return None;
+    }
+    let route = networking.route.as_ref().filter(|r| r.enabled)?;
+    if route.termination != RouteTermination::Edge || store.spec.tls.enabled {
+        return None;
+    }
+    Some(StoreIngress {
+        enabled: true,
+        class_name: None,
+        host: route.host.clone(),
+        tls: route.host.as_ref().map(|_| IngressTls {
+            enabled: true,
+            secret_name: None,
+        }),
+        annotations: Default::default(),
+    })
+}
+
+/// The Ingress of [`published_ingress`]: every path of the host to the main Service.
+pub fn ingress(store: &ValidatedStore, platform: &Platform) -> Option<Ingress> {
+    let spec = published_ingress(store, platform)?;
     let mut metadata = meta::owned(store, store.names().base());
     metadata.annotations = (!spec.annotations.is_empty()).then(|| spec.annotations.clone());
     let backend = IngressBackend {

@@ -213,7 +213,7 @@ pub fn desired(store: &ValidatedStore, platform: &Platform, inputs: &Inputs) -> 
         services,
         network_policy: network_policy(store),
         pod_disruption_budget: pod_disruption_budget(store),
-        ingress: ingress(store),
+        ingress: ingress(store, platform),
         route: route(store, platform, inputs),
         trusted_ca_bundle: trusted_ca_bundle(store, platform),
         service_monitor: service_monitor(store, platform),

@@ -95,6 +95,24 @@ pub fn kubeconfig(flavour: Flavour) -> PathBuf {
     path
 }
 
+/// The API server's audit log of the operator's requests (hack/audit-policy.yaml), one JSON event per line.
+pub fn audit_events(flavour: Flavour) -> Vec<serde_json::Value> {
+    let kubeconfig = kubeconfig(flavour);
+    let path = kubeconfig.parent().unwrap().join(format!(
+        "kwok/clusters/zot-{}/logs/audit.log",
+        flavour.as_str()
+    ));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "the cluster's audit log {} cannot be read ({e}): hack/cluster.sh up starts the API server with hack/audit-policy.yaml",
+            path.display()
+        )
+    });
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
 pub async fn client(flavour: Flavour) -> Client {
     client_from(&kubeconfig(flavour)).await
 }
