@@ -42,6 +42,32 @@ async fn ready(flavour: Flavour, ns: &str, name: &str) -> Value {
     .await
 }
 
+/// zot's configuration as the operator wrote it into the store's config Secret.
+fn zot_config(flavour: Flavour, ns: &str, store: &str) -> Option<Value> {
+    let secret = get(flavour, ns, &format!("secret/{store}-config"))?;
+    let encoded = secret["data"]["config.json"].as_str()?;
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The Secrets named `*-serving-cert` that the store's pods mount.
+fn serving_cert_volumes(flavour: Flavour, ns: &str, store: &str) -> Vec<String> {
+    let Some(sts) = get(flavour, ns, &format!("statefulset/{store}")) else {
+        return Vec::new();
+    };
+    sts["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["secret"]["secretName"].as_str())
+        .filter(|name| name.ends_with("-serving-cert"))
+        .map(str::to_string)
+        .collect()
+}
+
 fn store(name: &str, networking: &str) -> String {
     format!(
         "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: {name}\nspec:\n{networking}"
@@ -119,6 +145,17 @@ async fn on_openshift_a_store_gets_a_route_on_the_apps_domain_that_follows_its_t
         service["metadata"]["annotations"]["service.beta.openshift.io/serving-cert-secret-name"],
         "web-serving-cert"
     );
+    // ... and zot serves TLS with that certificate: its config names the files, its pods mount the Secret.
+    let tls = eventually("zot's config to serve TLS", WAIT, || async {
+        let tls = zot_config(O, &ns.name, "web")?["http"]["tls"].clone();
+        tls.is_object().then_some(tls)
+    })
+    .await;
+    assert!(tls["cert"].is_string() && tls["key"].is_string(), "{tls}");
+    assert_eq!(
+        serving_cert_volumes(O, &ns.name, "web"),
+        vec!["web-serving-cert".to_string()]
+    );
 
     // A router admits the Route (played here by writing its status, as the OpenShift router does): RouteReady
     // turns True and the store publishes the Route's address.
@@ -140,7 +177,7 @@ async fn on_openshift_a_store_gets_a_route_on_the_apps_domain_that_follows_its_t
         None,
     );
     assert!(ok, "{err}");
-    let store = eventually(
+    let admitted_store = eventually(
         "RouteReady=True and the external endpoint",
         WAIT,
         || async {
@@ -150,9 +187,28 @@ async fn on_openshift_a_store_gets_a_route_on_the_apps_domain_that_follows_its_t
     )
     .await;
     assert_eq!(
-        store["status"]["endpoints"]["external"],
+        admitted_store["status"]["endpoints"]["external"],
         format!("https://{host}").as_str()
     );
+
+    // Back to edge: the router terminates TLS again and zot serves plain HTTP without the certificate.
+    apply(
+        O,
+        &ns.name,
+        &store(
+            "web",
+            "  networking:\n    route:\n      termination: edge\n  metrics:\n    prometheus:\n      serviceMonitor:\n        enabled: true\n",
+        ),
+    );
+    eventually("zot to stop serving TLS", WAIT, || async {
+        let config = zot_config(O, &ns.name, "web")?;
+        let route = get(O, &ns.name, "route/web")?;
+        (config["http"]["tls"].is_null()
+            && route["spec"]["tls"]["termination"] == "edge"
+            && serving_cert_volumes(O, &ns.name, "web").is_empty())
+        .then_some(())
+    })
+    .await;
 
     // A Route deleted by hand comes back.
     let uid = get(O, &ns.name, "route/web").unwrap()["metadata"]["uid"].clone();
