@@ -82,27 +82,16 @@ impl Children {
     /// Waits until every cache has listed its objects once.
     pub async fn ready(&self) -> Result<(), reflector::store::WriterDropped> {
         self.service_accounts.wait_until_ready().await?;
-        tracing::debug!(cache = "service_accounts", "cache ready");
         self.secrets.wait_until_ready().await?;
-        tracing::debug!(cache = "secrets", "cache ready");
         self.config_maps.wait_until_ready().await?;
-        tracing::debug!(cache = "config_maps", "cache ready");
         self.claims.wait_until_ready().await?;
-        tracing::debug!(cache = "claims", "cache ready");
         self.services.wait_until_ready().await?;
-        tracing::debug!(cache = "services", "cache ready");
         self.network_policies.wait_until_ready().await?;
-        tracing::debug!(cache = "network_policies", "cache ready");
         self.disruption_budgets.wait_until_ready().await?;
-        tracing::debug!(cache = "disruption_budgets", "cache ready");
         self.ingresses.wait_until_ready().await?;
-        tracing::debug!(cache = "ingresses", "cache ready");
         self.statefulsets.wait_until_ready().await?;
-        tracing::debug!(cache = "statefulsets", "cache ready");
         self.deployments.wait_until_ready().await?;
-        tracing::debug!(cache = "deployments", "cache ready");
         self.autoscalers.wait_until_ready().await?;
-        tracing::debug!(cache = "autoscalers", "cache ready");
         if let Some(routes) = &self.routes {
             routes.wait_until_ready().await?;
         }

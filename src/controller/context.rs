@@ -1,6 +1,7 @@
 //! What every reconcile shares: the client, the platform facts, the caches, the event recorder and the metrics.
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use kube::Client;
 use kube::runtime::events::Recorder;
@@ -19,6 +20,9 @@ pub struct Context {
     pub metrics: Metrics,
     /// Consecutive transient failures per store, for the backoff.
     failures: Mutex<HashMap<(String, String), u32>>,
+    /// Whether every cache of `children` has listed once (set by the one task that waits for them: a reflector's
+    /// readiness wakes only its latest waiter, so reconciles read this flag instead of waiting themselves).
+    caches_synced: AtomicBool,
 }
 
 impl Context {
@@ -36,7 +40,16 @@ impl Context {
             recorder,
             metrics,
             failures: Mutex::default(),
+            caches_synced: AtomicBool::new(false),
         }
+    }
+
+    pub fn caches_synced(&self) -> bool {
+        self.caches_synced.load(Ordering::Acquire)
+    }
+
+    pub fn mark_caches_synced(&self) {
+        self.caches_synced.store(true, Ordering::Release);
     }
 
     /// Counts one more failure of `store` and returns how many came before it.

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
@@ -67,6 +67,9 @@ pub enum RunError {
     #[error("lost the leader lease; stopping so that the new leader alone reconciles")]
     LostLease,
 }
+
+/// How often the start-up looks whether every cache has listed once.
+const CACHE_SYNC_POLL: Duration = Duration::from_millis(100);
 
 /// Runs the operator until SIGTERM or Ctrl-C.
 pub async fn run(config: RunConfig) -> Result<(), RunError> {
@@ -266,21 +269,29 @@ async fn control(
         metrics,
     ));
 
+    // A reflector's readiness wakes only its latest waiter, and the controller itself waits on the stores' one:
+    // look rather than wait, and tell the reconciles and /readyz once every cache has listed.
     let ready_flag = readiness.clone();
+    let synced_ctx = ctx.clone();
     tokio::spawn(async move {
-        let synced = match children.ready().await {
-            Ok(()) => {
-                tracing::debug!("children ready");
-                main_store.wait_until_ready().await
+        let mut tick = tokio::time::interval(CACHE_SYNC_POLL);
+        loop {
+            tick.tick().await;
+            let children_ready = children.ready().now_or_never();
+            let stores_ready = main_store.wait_until_ready().now_or_never();
+            match (children_ready, stores_ready) {
+                (Some(Ok(())), Some(Ok(()))) => {
+                    synced_ctx.mark_caches_synced();
+                    ready_flag.set_synced(true);
+                    info!("caches synced");
+                    break;
+                }
+                (Some(Err(e)), _) | (_, Some(Err(e))) => {
+                    warn!(error = %e, "a cache stopped before it synced");
+                    break;
+                }
+                _ => {}
             }
-            Err(e) => Err(e),
-        };
-        match synced {
-            Ok(()) => {
-                ready_flag.set_synced(true);
-                info!("caches synced");
-            }
-            Err(e) => warn!(error = %e, "a cache stopped before it synced"),
         }
     });
 

@@ -25,6 +25,8 @@ use crate::validate::{self, ValidatedStore};
 
 /// Resync of a healthy store.
 const RESYNC: Duration = Duration::from_secs(600);
+/// How soon a store comes back when it arrived before the children's caches had listed.
+const CACHE_SYNC_RETRY: Duration = Duration::from_millis(500);
 
 /// Entry point for the Controller.
 pub async fn reconcile(
@@ -35,6 +37,12 @@ pub async fn reconcile(
         Ok(store) => store,
         Err(invalid) => return report_unparsable(invalid, &ctx).await,
     };
+    // Until every child cache has listed once, apply would report existing children as created and status would
+    // be computed from a partial view: come back shortly instead (the controller drives the caches meanwhile;
+    // waiting here would hold the reconcile slot and a graceful shutdown).
+    if !ctx.caches_synced() {
+        return Ok(Action::requeue(CACHE_SYNC_RETRY));
+    }
     let namespace = store.namespace().unwrap_or_default();
     let span = info_span!(
         parent: None,

@@ -117,6 +117,8 @@ impl Operator {
         env: &[(&str, &str)],
     ) -> Operator {
         install_crd_and_rbac(flavour);
+        // An operator of the same name left behind by an interrupted run would hold this test's Lease.
+        kill_by_identity(name);
         let config = service_account_kubeconfig(flavour, name);
         let http_port = free_port();
         let log = repo_root().join(format!("target/e2e/{name}.{}.log", flavour.as_str()));
@@ -154,10 +156,7 @@ impl Operator {
 
     /// Kills the operator with SIGKILL, wherever it is (no graceful shutdown, no lease release).
     pub fn kill(mut self) {
-        let pattern = format!("zot-operator run .*--identity {}$", self.name);
-        let _ = Command::new("pkill")
-            .args(["-KILL", "-f", &pattern])
-            .status();
+        kill_by_identity(&self.name);
         self.shutdown();
     }
 
@@ -166,11 +165,19 @@ impl Operator {
         self.shutdown();
     }
 
+    /// Asks the wrapper to stop the operator gracefully and waits up to 30 s for it; whatever is still running
+    /// then is killed, so that no operator outlives its test (it would keep reconciling and hold its Lease).
     fn shutdown(&mut self) {
         if let Some(mut stdin) = self.child.stdin.take() {
             let _ = stdin.write_all(b"\n");
         }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
         let _ = self.child.wait();
+        kill_by_identity(&self.name);
     }
 
     /// GET a path of the operator's HTTP endpoint: (status code, body); None while it does not answer.
@@ -215,6 +222,14 @@ impl Drop for Operator {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// SIGKILLs every operator process started with `--identity name`.
+fn kill_by_identity(name: &str) {
+    let pattern = format!("zot-operator run .*--identity {name}$");
+    let _ = Command::new("pkill")
+        .args(["-KILL", "-f", &pattern])
+        .status();
 }
 
 fn free_port() -> u16 {
