@@ -1,4 +1,5 @@
-//! OpenShift: every rendered pod template against the restricted-v2 SCC, each Route termination with its Service
+//! OpenShift: every rendered pod template and the operator's own against the restricted-v2 SCC (and the operator's
+//! Deployment on the real API server under restricted Pod Security), each Route termination with its Service
 //! annotation and zot TLS, rendered Routes accepted by the real Route CRD (openshift flavour), and platform
 //! discovery on both flavours.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 use k8s_openapi::api::core::v1::{ConfigMap, PodSpec, Service};
 use kube::api::{Api, Patch, PatchParams};
 use pretty_assertions::assert_eq;
+use serde::Deserialize;
 use support::{Flavour, TestNamespace};
 use zot_operator::api::names::TLS_DIR;
 use zot_operator::api::v1alpha1::ZotArtifactStore;
@@ -492,4 +494,84 @@ async fn the_clusters_restricted_v2_scc_reads_into_the_scc_model_as_the_fixture_
             fixture.allow_privileged_container,
         )
     );
+}
+
+/// The operator's own Deployment, as config/manager ships it (and the CSV embeds it).
+fn operator_deployment() -> k8s_openapi::api::apps::v1::Deployment {
+    let path = support::repo_root().join("config/manager/manager.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|doc| serde_yaml::Value::deserialize(doc).unwrap())
+        .find(|doc| doc["kind"] == "Deployment")
+        .map(|doc| serde_yaml::from_value(doc).unwrap())
+        .unwrap_or_else(|| panic!("{} has no Deployment", path.display()))
+}
+
+#[test]
+fn the_operators_own_pod_meets_the_restricted_v2_scc_without_a_fixed_uid() {
+    let deployment = operator_deployment();
+    let pod = deployment.spec.unwrap().template.spec.unwrap();
+    let broken = scc::violations(&restricted_v2(), &pod);
+    assert!(broken.is_empty(), "the operator's pod: {broken:?}");
+    let sc = pod.security_context.unwrap_or_default();
+    assert_eq!(
+        (sc.run_as_user, sc.run_as_group, sc.fs_group),
+        (None, None, None),
+        "restricted-v2 assigns the operator's UID, GID and fsGroup"
+    );
+    for container in &pod.containers {
+        let sc = container.security_context.clone().unwrap_or_default();
+        assert_eq!(
+            sc.read_only_root_filesystem,
+            Some(true),
+            "{}",
+            container.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_operators_own_deployment_runs_under_restricted_pod_security() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    use kube::api::PostParams;
+
+    let ns = TestNamespace::new(
+        Flavour::Vanilla,
+        "operator-pod",
+        &[("pod-security.kubernetes.io/enforce", "restricted")],
+    )
+    .await;
+    let client = support::client(Flavour::Vanilla).await;
+    let mut deployment = operator_deployment();
+    deployment.metadata.namespace = Some(ns.name.clone());
+    let sa_name = deployment
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| p.service_account_name.clone())
+        .expect("the operator's pod names its ServiceAccount");
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), &ns.name);
+    let account: ServiceAccount =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": sa_name}})).unwrap();
+    accounts
+        .create(&PostParams::default(), &account)
+        .await
+        .unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns.name);
+    let name = deployment.metadata.name.clone().unwrap();
+    deployments
+        .create(&PostParams::default(), &deployment)
+        .await
+        .unwrap();
+    // The controller-manager creates the pod; PodSecurity admission would refuse it (FailedCreate), and kwok runs it.
+    support::eventually(
+        "the operator's Deployment to be available in a restricted namespace",
+        std::time::Duration::from_secs(120),
+        || async {
+            let d = deployments.get(&name).await.ok()?;
+            (d.status?.available_replicas? >= 1).then_some(())
+        },
+    )
+    .await;
 }
