@@ -152,8 +152,8 @@ async fn the_minimal_sample_becomes_ready_with_its_statefulset_claim_services_an
     assert!(ok, "{err}");
     let row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
     assert_eq!(
-        &row[..4],
-        &[name, "Running", "True", "1"],
+        &row[..5],
+        &[name, "Running", "True", "1", internal],
         "kubectl get zas:\n{table}"
     );
     // An Event says it became ready.

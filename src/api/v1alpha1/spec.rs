@@ -46,6 +46,12 @@ use super::{
     printcolumn(
         name = "Endpoint",
         type_ = "string",
+        json_path = ".status.endpoints.internal",
+        description = "In-cluster address of the registry (<store>.<namespace>.svc:<port>)"
+    ),
+    printcolumn(
+        name = "External",
+        type_ = "string",
         json_path = ".status.endpoints.external",
         description = "Address published by the Ingress or Route"
     ),
