@@ -117,5 +117,8 @@ fn the_crd_serves_zas_with_status_scale_and_printer_columns() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(columns, ["Phase", "Ready", "Replicas", "Endpoint", "External", "Age"]);
+    assert_eq!(
+        columns,
+        ["Phase", "Ready", "Replicas", "Endpoint", "External", "Age"]
+    );
 }
