@@ -18,8 +18,12 @@ pub fn gaps(store: &ValidatedStore, platform: &Platform) -> Vec<Gap> {
     let mut gaps = Vec::new();
     let route_asked = spec.networking.route.as_ref().is_some_and(|r| r.enabled);
     if route_asked && !platform.openshift {
-        let instead = if spec.networking.ingress.as_ref().is_some_and(|i| i.enabled) {
-            "networking.ingress publishes the store".to_string()
+        let instead = if let Some(ingress) = &spec.networking.ingress {
+            if ingress.enabled {
+                "networking.ingress publishes the store".to_string()
+            } else {
+                "networking.ingress.enabled is false, so nothing publishes the store outside the cluster".to_string()
+            }
         } else if let Some(fallback) = super::ingress::route_fallback(store, platform) {
             match fallback.host {
                 Some(host) => format!(

@@ -25,13 +25,14 @@ pub fn published_ingress<'a>(
     }
 }
 
-/// Off OpenShift, a store that asks for an edge Route (networking.route.enabled, zot serving plain HTTP) and names
-/// no Ingress is published by an Ingress instead: the Route's host (every host when it names none), the cluster's
-/// default IngressClass, TLS at the ingress controller's default certificate when there is a host to serve it
-/// for. A reencrypt or passthrough Route has no portable Ingress equivalent and gets none ([`super::gaps`]).
+/// Off OpenShift, a store that asks for an edge Route (networking.route.enabled, zot serving plain HTTP) and says
+/// nothing of an Ingress is published by an Ingress instead: the Route's host (every host when it names none), the
+/// cluster's default IngressClass, TLS at the ingress controller's default certificate when there is a host to
+/// serve it for. A reencrypt or passthrough Route has no portable Ingress equivalent and gets none, and a store
+/// that sets networking.ingress (even `enabled: false`) gets what it says ([`super::gaps`]).
 pub fn route_fallback(store: &ValidatedStore, platform: &Platform) -> Option<StoreIngress> {
     let networking = &store.spec.networking;
-    if platform.openshift || networking.ingress.as_ref().is_some_and(|i| i.enabled) {
+    if platform.openshift || networking.ingress.is_some() {
         return None;
     }
     let route = networking.route.as_ref().filter(|r| r.enabled)?;

@@ -248,6 +248,15 @@ fn on_kubernetes_an_ingress_the_store_names_wins_over_the_route_fallback() {
             .reason
             .contains("networking.ingress publishes the store")
     );
+    // An Ingress the store turns off stays off.
+    let off =
+        "networking:\n  route: {enabled: true, host: a.example.com}\n  ingress: {enabled: false}";
+    assert_eq!(k8s(off).ingress, None);
+    assert!(
+        gaps_for(off)[0]
+            .reason
+            .contains("nothing publishes the store")
+    );
     // On OpenShift the Route is the Route: no fallback.
     assert_eq!(
         on_openshift("networking:\n  route: {enabled: true, host: a.example.com}").ingress,
