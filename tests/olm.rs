@@ -38,12 +38,7 @@ pub fn read(relative: &str) -> String {
         .unwrap_or_else(|e| panic!("reading {relative}: {e}"))
 }
 
-pub fn yaml_docs(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|doc| serde::Deserialize::deserialize(doc).unwrap())
-        .filter(|v: &Value| !v.is_null())
-        .collect()
-}
+pub use support::yaml_docs;
 
 pub fn yaml_file(relative: &str) -> Value {
     let mut docs = yaml_docs(&read(relative));

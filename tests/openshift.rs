@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use k8s_openapi::api::core::v1::{ConfigMap, PodSpec, Service};
 use kube::api::{Api, Patch, PatchParams};
 use pretty_assertions::assert_eq;
-use serde::Deserialize;
 use support::{Flavour, TestNamespace};
 use zot_operator::api::names::TLS_DIR;
 use zot_operator::api::v1alpha1::ZotArtifactStore;
@@ -499,11 +498,10 @@ async fn the_clusters_restricted_v2_scc_reads_into_the_scc_model_as_the_fixture_
 /// The operator's own Deployment, as config/manager ships it (and the CSV embeds it).
 fn operator_deployment() -> k8s_openapi::api::apps::v1::Deployment {
     let path = support::repo_root().join("config/manager/manager.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    serde_yaml::Deserializer::from_str(&text)
-        .map(|doc| serde_yaml::Value::deserialize(doc).unwrap())
+    support::yaml_docs(&std::fs::read_to_string(&path).unwrap())
+        .into_iter()
         .find(|doc| doc["kind"] == "Deployment")
-        .map(|doc| serde_yaml::from_value(doc).unwrap())
+        .map(|doc| serde_json::from_value(doc).unwrap())
         .unwrap_or_else(|| panic!("{} has no Deployment", path.display()))
 }
 

@@ -3,7 +3,7 @@
 //! read them instead of listing.
 use std::fmt::Debug;
 
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
@@ -79,8 +79,15 @@ pub fn dynamic_cache(
 }
 
 impl Children {
-    /// Waits until every cache has listed its objects once.
-    pub async fn ready(&self) -> Result<(), reflector::store::WriterDropped> {
+    /// Whether every cache has listed its objects once: `None` while one has not, an error when one stopped.
+    ///
+    /// It looks and never waits: a reflector's readiness is a oneshot that wakes only its latest waiter, so a
+    /// second task waiting on it would starve the first (the controller waits on the stores' own).
+    pub fn synced(&self) -> Option<Result<(), reflector::store::WriterDropped>> {
+        self.ready().now_or_never()
+    }
+
+    async fn ready(&self) -> Result<(), reflector::store::WriterDropped> {
         self.service_accounts.wait_until_ready().await?;
         self.secrets.wait_until_ready().await?;
         self.config_maps.wait_until_ready().await?;

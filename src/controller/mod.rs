@@ -269,15 +269,15 @@ async fn control(
         metrics,
     ));
 
-    // A reflector's readiness wakes only its latest waiter, and the controller itself waits on the stores' one:
-    // look rather than wait, and tell the reconciles and /readyz once every cache has listed.
+    // Look rather than wait (see Children::synced; the controller itself waits on the stores' readiness), and tell
+    // the reconciles and /readyz once every cache has listed.
     let ready_flag = readiness.clone();
     let synced_ctx = ctx.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CACHE_SYNC_POLL);
         loop {
             tick.tick().await;
-            let children_ready = children.ready().now_or_never();
+            let children_ready = children.synced();
             let stores_ready = main_store.wait_until_ready().now_or_never();
             match (children_ready, stores_ready) {
                 (Some(Ok(())), Some(Ok(()))) => {

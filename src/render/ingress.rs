@@ -1,10 +1,10 @@
 //! The Ingress publishing the registry outside the cluster.
+use std::borrow::Cow;
+
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
     IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
 };
-
-use std::borrow::Cow;
 
 use crate::api::names::ZOT_PORT_NAME;
 use crate::api::v1alpha1::{IngressSpec as StoreIngress, IngressTls, RouteTermination};

@@ -95,6 +95,15 @@ pub fn kubeconfig(flavour: Flavour) -> PathBuf {
     path
 }
 
+/// Every document of a multi-document YAML text, empty ones left out.
+pub fn yaml_docs(text: &str) -> Vec<serde_json::Value> {
+    use serde::Deserialize;
+    serde_yaml::Deserializer::from_str(text)
+        .map(|doc| serde_json::Value::deserialize(doc).unwrap())
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
 /// The API server's audit log of the operator's requests (hack/audit-policy.yaml), one JSON event per line.
 pub fn audit_events(flavour: Flavour) -> Vec<serde_json::Value> {
     let kubeconfig = kubeconfig(flavour);
