@@ -22,6 +22,18 @@ NODES=${ZOT_OPERATOR_NODES:-2}
 log() { printf '[cluster %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
 
+# Waits until every named CRD is Established. Not `kubectl wait --for=condition=Established`: that fails at once,
+# instead of waiting, while a just-created CRD has no status.conditions yet.
+wait_established() {
+  local crd deadline=$((SECONDS + 120))
+  for crd in "$@"; do
+    until [[ $(kubectl get "$crd" -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}') == True ]]; do
+      ((SECONDS < deadline)) || die "$crd did not become Established within 120 s"
+      sleep 0.2
+    done
+  done
+}
+
 cmd=${1:-}
 shift || true
 flavour=vanilla
@@ -98,7 +110,8 @@ openshift() {
     # Server-side: the ClusterServiceVersion CRD is too large for client-side apply's annotation.
     kubectl apply --server-side --force-conflicts --field-manager=zot-operator-cluster -f "$f" >/dev/null
   done
-  kubectl wait --for=condition=Established --timeout=120s crd --all >/dev/null
+  # shellcheck disable=SC2046 # one CRD name per word
+  wait_established $(kubectl get crd -o name)
   log "creating ingresses.config.openshift.io/cluster (domain $APPS_DOMAIN) and the restricted-v2 SCC"
   kubectl apply --server-side --field-manager=zot-operator-cluster -f - >/dev/null <<EOF
 apiVersion: config.openshift.io/v1

@@ -53,7 +53,13 @@ metadata:
 NS
 kubectl apply --server-side --force-conflicts -f config/rbac/service_account.yaml -f config/rbac/role.yaml \
   -f config/rbac/role_binding.yaml >/dev/null
-kubectl wait --for=condition=Established --timeout=60s crd/zotartifactstores.artifact.zotregistry.io >/dev/null
+# Polled: `kubectl wait --for=condition=Established` fails at once while the new CRD has no status.conditions yet.
+established() {
+  [[ $(kubectl get crd/zotartifactstores.artifact.zotregistry.io \
+    -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}') == True ]]
+}
+for _ in $(seq 300); do established && break; sleep 0.2; done
+established || { log "the ZotArtifactStore CRD did not become Established within 60 s"; exit 1; }
 
 log "5/6 running the operator as ServiceAccount zot-operator-system/zot-operator"
 token=$(kubectl create token zot-operator -n zot-operator-system --duration=24h)

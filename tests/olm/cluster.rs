@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
-use super::support::{Flavour, TestNamespace, kubectl};
+use super::support::{Flavour, TestNamespace, kubectl, wait_for_crd_established};
 use super::{CRD_FILE, CSV_FILE, csv, read, root, yaml_docs};
 
 const OPENSHIFT: Flavour = Flavour::OpenShift;
@@ -32,16 +32,7 @@ fn install_crd() {
             None,
         );
         assert!(ok, "applying the bundle's CRD: {out}");
-        let (ok, out) = run(
-            &[
-                "wait",
-                "--for=condition=Established",
-                "--timeout=60s",
-                &format!("crd/{CRD_NAME}"),
-            ],
-            None,
-        );
-        assert!(ok, "the CRD did not become Established: {out}");
+        wait_for_crd_established(OPENSHIFT, CRD_NAME);
     });
 }
 

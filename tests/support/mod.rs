@@ -163,6 +163,24 @@ pub fn kubectl(flavour: Flavour, args: &[&str], stdin: Option<&str>) -> (bool, S
     )
 }
 
+/// Waits (up to 60 s) until the named CRD is Established. `kubectl wait --for=condition=Established` is not used:
+/// it fails at once, instead of waiting, while a just-created CRD has no `status.conditions` yet.
+pub fn wait_for_crd_established(flavour: Flavour, name: &str) {
+    let jsonpath = r#"-o=jsonpath={.status.conditions[?(@.type=="Established")].status}"#;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (ok, out, err) = kubectl(flavour, &["get", &format!("crd/{name}"), jsonpath], None);
+        if ok && out.trim() == "True" {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "CRD {name} did not become Established within 60 s: {out}{err}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// A namespace of its own for one test, deleted when the guard drops.
 pub struct TestNamespace {
     pub name: String,

@@ -45,17 +45,7 @@ pub fn install_crd_and_rbac(flavour: Flavour) {
         );
         assert!(ok, "applying {file}: {err}");
     }
-    let (ok, _, err) = kubectl(
-        flavour,
-        &[
-            "wait",
-            "--for=condition=Established",
-            "--timeout=60s",
-            "crd/zotartifactstores.artifact.zotregistry.io",
-        ],
-        None,
-    );
-    assert!(ok, "CRD not established: {err}");
+    super::wait_for_crd_established(flavour, "zotartifactstores.artifact.zotregistry.io");
 }
 
 /// A kubeconfig that authenticates as the operator's ServiceAccount with a TokenRequest token.
