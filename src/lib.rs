@@ -4,6 +4,7 @@
 pub mod api;
 pub mod apply;
 pub mod cli;
+pub mod client;
 pub mod controller;
 pub mod http;
 pub mod leader;

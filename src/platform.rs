@@ -1,5 +1,7 @@
 //! Facts about the cluster that change what the operator renders. Discovered once by the controller
 //! ([`crate::openshift::discover`]); plain data here so that rendering never needs a client.
+use std::net::IpAddr;
+
 use crate::api::names::DEFAULT_ZOT_IMAGE;
 
 /// What the cluster offers, as rendering needs to know it.
@@ -72,6 +74,86 @@ impl Proxy {
     }
 }
 
+impl Proxy {
+    /// Whether `host` (a name or an IP address; `port` when known) is reached directly, as Go programs such as
+    /// kubectl decide it: localhost and loopback addresses always, otherwise when a NO_PROXY entry names it (`*`;
+    /// an IP address; a CIDR; a domain, with or without a leading `.` or `*.`, covering its subdomains too; each
+    /// optionally with `:port`).
+    pub fn exempts(&self, host: &str, port: Option<u16>) -> bool {
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        let ip = host.parse::<IpAddr>().ok();
+        if host == "localhost" || ip.is_some_and(|ip| ip.is_loopback()) {
+            return true;
+        }
+        let Some(no_proxy) = &self.no_proxy else {
+            return false;
+        };
+        no_proxy
+            .split(',')
+            .map(|entry| entry.trim().to_ascii_lowercase())
+            .filter(|entry| !entry.is_empty())
+            .any(|entry| no_proxy_entry_matches(&entry, &host, ip, port))
+    }
+}
+
+fn no_proxy_entry_matches(entry: &str, host: &str, ip: Option<IpAddr>, port: Option<u16>) -> bool {
+    if entry == "*" {
+        return true;
+    }
+    if let Some((net, bits)) = entry.split_once('/') {
+        return match (net.parse::<IpAddr>(), bits.parse::<u32>(), ip) {
+            (Ok(net), Ok(bits), Some(ip)) => in_network(ip, net, bits),
+            _ => false,
+        };
+    }
+    if let Ok(entry_ip) = entry
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        return ip == Some(entry_ip);
+    }
+    let (name, entry_port) = match entry.rsplit_once(':') {
+        Some((name, p)) => match p.parse::<u16>() {
+            Ok(p) => (name, Some(p)),
+            Err(_) => return false,
+        },
+        None => (entry, None),
+    };
+    if entry_port.is_some() && entry_port != port {
+        return false;
+    }
+    if let Ok(entry_ip) = name
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        return ip == Some(entry_ip);
+    }
+    let domain = name.trim_start_matches('*').trim_start_matches('.');
+    !domain.is_empty() && (host == domain || host.ends_with(&format!(".{domain}")))
+}
+
+/// Whether `ip` lies in `net`/`bits` (both of the same family).
+fn in_network(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
+    let (ip, net, width) = match (ip, net) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) => {
+            (u128::from(u32::from(ip)), u128::from(u32::from(net)), 32)
+        }
+        (IpAddr::V6(ip), IpAddr::V6(net)) => (u128::from(ip), u128::from(net), 128),
+        _ => return false,
+    };
+    if bits > width {
+        return false;
+    }
+    let shift = width - bits;
+    shift >= 128 || (ip >> shift) == (net >> shift)
+}
+
 impl Platform {
     /// A vanilla Kubernetes cluster without the Prometheus Operator.
     pub fn kubernetes() -> Self {
@@ -124,6 +206,49 @@ mod tests {
                 no_proxy: Some(".cluster.local,.svc,10.0.0.0/16".into()),
             }
         );
+    }
+
+    #[test]
+    fn no_proxy_exempts_hosts_as_go_programs_do() {
+        let proxy = Proxy {
+            https_proxy: Some("http://proxy.corp:3128".into()),
+            no_proxy: Some(
+                " .cluster.local, svc ,api.corp.test,*.apps.test,10.0.0.0/16,192.168.1.7,fd00::/8,internal:8443".into(),
+            ),
+            ..Proxy::default()
+        };
+        for (host, port, exempt) in [
+            ("localhost", None, true),
+            ("127.0.0.1", Some(6443), true),
+            ("[::1]", None, true),
+            ("kubernetes.default.svc", None, true),
+            ("svc", None, true),
+            ("api.cluster.local", None, true),
+            ("cluster.local", None, true),
+            ("API.corp.test", None, true),
+            ("eu.api.corp.test", None, true),
+            ("x.apps.test", None, true),
+            ("10.0.200.1", Some(443), true),
+            ("10.1.0.1", Some(443), false),
+            ("192.168.1.7", None, true),
+            ("192.168.1.8", None, false),
+            ("fd12::1", None, true),
+            ("[fe80::1]", None, false),
+            ("internal", Some(8443), true),
+            ("internal", Some(443), false),
+            ("notapi.corp.test", None, false),
+            ("api.corp.test.evil", None, false),
+            ("registry.example.com", None, false),
+        ] {
+            assert_eq!(proxy.exempts(host, port), exempt, "{host} {port:?}");
+        }
+        let everything = Proxy {
+            no_proxy: Some("*".into()),
+            ..Proxy::default()
+        };
+        assert!(everything.exempts("registry.example.com", None));
+        assert!(!Proxy::default().exempts("registry.example.com", None));
+        assert!(Proxy::default().exempts("localhost", None));
     }
 
     #[test]
