@@ -38,7 +38,8 @@ enum Command {
     },
     /// Print the operator's version and its default zot image.
     Version,
-    /// Run the operator: reconcile every ZotArtifactStore of the cluster (in-cluster config or KUBECONFIG).
+    /// Run the operator: reconcile the ZotArtifactStores of the cluster, or of one namespace (in-cluster config or
+    /// KUBECONFIG).
     Run(RunArgs),
 }
 
@@ -62,6 +63,10 @@ struct RunArgs {
     /// zot image for stores that name none.
     #[arg(long, env = "RELATED_IMAGE_ZOT", default_value = names::DEFAULT_ZOT_IMAGE)]
     default_image: String,
+    /// The one namespace whose stores to reconcile; empty for every namespace. OLM sets WATCH_NAMESPACE to the
+    /// OperatorGroup's target namespaces.
+    #[arg(long, env = "WATCH_NAMESPACE", default_value = "")]
+    watch_namespace: String,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +124,13 @@ fn main() -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
+    let scope = match zot_operator::controller::Scope::parse(&args.watch_namespace) {
+        Ok(scope) => scope,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -152,6 +164,7 @@ fn run(args: RunArgs) -> ExitCode {
             }),
             default_image: args.default_image,
             instance: Some(identity),
+            scope,
         };
         let result = zot_operator::controller::run(config).await;
         if let Err(err) = &result {

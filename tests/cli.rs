@@ -1,4 +1,4 @@
-//! The `zot-operator` command line: `render` refusals, `version`.
+//! The `zot-operator` command line: `render` refusals, `version`, `run` refusing what it cannot do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -99,4 +99,23 @@ fn version_names_the_default_zot_image() {
     assert_eq!(code, 0);
     assert!(stdout.contains(env!("CARGO_PKG_VERSION")));
     assert!(stdout.contains("ghcr.io/project-zot/zot:v2.1.20"));
+}
+
+#[test]
+fn run_refuses_a_watch_namespace_list_before_touching_a_cluster() {
+    // KUBECONFIG points nowhere: the refusal comes first, so nothing is contacted.
+    for (watch, expected) in [
+        ("team-a,team-b", "several namespaces (team-a,team-b)"),
+        ("Team_A", "\"Team_A\" is not a namespace name"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_zot-operator"))
+            .args(["run", "--http-addr", "127.0.0.1:0"])
+            .env("WATCH_NAMESPACE", watch)
+            .env("KUBECONFIG", "/nonexistent/kubeconfig")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{watch}: {stderr}");
+        assert!(stderr.contains(expected), "{watch}: {stderr}");
+    }
 }

@@ -1,5 +1,7 @@
 //! The operator on the OpenShift flavour of the local cluster (Route, SCC, config.openshift.io and monitoring CRDs)
-//! and the same requests on plain Kubernetes.
+//! and the same requests on plain Kubernetes. Each test's operator watches only its test's namespace (as OLM's
+//! OwnNamespace and SingleNamespace install modes run it), so that operators of tests running side by side, with
+//! different environments, never reconcile each other's stores.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
@@ -77,13 +79,13 @@ fn store(name: &str, networking: &str) -> String {
 #[tokio::test]
 async fn on_openshift_a_store_gets_a_route_on_the_apps_domain_that_follows_its_termination() {
     const O: Flavour = Flavour::OpenShift;
-    let _operator = Operator::start(O, "openshift-routes", &[]);
     let ns = TestNamespace::new(
         O,
         "routes",
         &[("pod-security.kubernetes.io/enforce", "restricted")],
     )
     .await;
+    let _operator = Operator::start(O, "openshift-routes", &[("WATCH_NAMESPACE", &ns.name)]);
     apply(
         O,
         &ns.name,
@@ -236,13 +238,13 @@ fn openshift_sample() -> String {
 #[tokio::test]
 async fn on_kubernetes_the_openshift_sample_falls_back_to_an_ingress_and_no_route_is_ever_called() {
     const K: Flavour = Flavour::Vanilla;
-    let _operator = Operator::start(K, "kubernetes-fallback", &[]);
     let ns = TestNamespace::new(
         K,
         "fallback",
         &[("pod-security.kubernetes.io/enforce", "restricted")],
     )
     .await;
+    let _operator = Operator::start(K, "kubernetes-fallback", &[("WATCH_NAMESPACE", &ns.name)]);
     let (ok, _, err) = kubectl(
         K,
         &[
@@ -300,8 +302,8 @@ async fn on_kubernetes_the_openshift_sample_falls_back_to_an_ingress_and_no_rout
 #[tokio::test]
 async fn on_kubernetes_a_route_request_is_a_condition_and_the_ingress_is_used() {
     const K: Flavour = Flavour::Vanilla;
-    let _operator = Operator::start(K, "kubernetes-routes", &[]);
     let ns = TestNamespace::new(K, "noroutes", &[]).await;
+    let _operator = Operator::start(K, "kubernetes-routes", &[("WATCH_NAMESPACE", &ns.name)]);
     apply(
         K,
         &ns.name,
@@ -325,8 +327,8 @@ async fn on_kubernetes_a_route_request_is_a_condition_and_the_ingress_is_used() 
 #[tokio::test]
 async fn on_openshift_a_uid_outside_the_namespace_range_is_reported_before_pods_fail() {
     const O: Flavour = Flavour::OpenShift;
-    let _operator = Operator::start(O, "openshift-uids", &[]);
     let ns = TestNamespace::new(O, "uids", &[]).await;
+    let _operator = Operator::start(O, "openshift-uids", &[("WATCH_NAMESPACE", &ns.name)]);
     let (ok, _, err) = kubectl(
         O,
         &[
@@ -359,4 +361,89 @@ async fn on_openshift_a_uid_outside_the_namespace_range_is_reported_before_pods_
         &store("fixed", "  securityContext:\n    runAsUser: 1000680005\n"),
     );
     ready(O, &ns.name, "fixed").await;
+}
+
+/// The environment variable named `name` of the zot container of the store's StatefulSet.
+fn zot_env(flavour: Flavour, ns: &str, store: &str, name: &str) -> Option<String> {
+    let sts = get(flavour, ns, &format!("statefulset/{store}"))?;
+    sts["spec"]["template"]["spec"]["containers"]
+        .as_array()?
+        .iter()
+        .find(|c| c["name"] == "zot")?["env"]
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == name)?["value"]
+        .as_str()
+        .map(str::to_string)
+}
+
+#[tokio::test]
+async fn installed_for_one_namespace_the_operator_runs_its_stores_only_and_hands_zot_the_cluster_proxy()
+ {
+    const O: Flavour = Flavour::OpenShift;
+    let ns = TestNamespace::new(
+        O,
+        "scoped",
+        &[("pod-security.kubernetes.io/enforce", "restricted")],
+    )
+    .await;
+    let other = TestNamespace::new(O, "unwatched", &[]).await;
+    // What OLM puts into the operator's Deployment: the OperatorGroup's target namespace and the cluster proxy.
+    let operator = Operator::start(
+        O,
+        "openshift-scoped",
+        &[
+            ("WATCH_NAMESPACE", &ns.name),
+            ("HTTP_PROXY", "http://proxy.corp.test:3128"),
+            ("HTTPS_PROXY", "http://proxy.corp.test:3129"),
+            ("NO_PROXY", "127.0.0.1,localhost,.svc,.cluster.local"),
+        ],
+    );
+    apply(O, &other.name, &store("web", "  replicas: 1\n"));
+    apply(O, &ns.name, &store("web", "  replicas: 1\n"));
+    ready(O, &ns.name, "web").await;
+
+    // zot reaches the outside (sync, OpenID discovery, object storage) through the cluster proxy and trusts the
+    // cluster's CA bundle, which the proxy's own CA is part of.
+    for (name, value) in [
+        ("HTTP_PROXY", "http://proxy.corp.test:3128"),
+        ("HTTPS_PROXY", "http://proxy.corp.test:3129"),
+        ("NO_PROXY", "127.0.0.1,localhost,.svc,.cluster.local"),
+    ] {
+        assert_eq!(
+            zot_env(O, &ns.name, "web", name).as_deref(),
+            Some(value),
+            "{name} of the zot container"
+        );
+    }
+    let ca_file = zot_env(O, &ns.name, "web", "SSL_CERT_FILE").expect("SSL_CERT_FILE");
+    assert!(
+        ca_file.ends_with(".crt") || ca_file.ends_with(".pem"),
+        "{ca_file}"
+    );
+
+    // The store of the namespace the operator does not watch is left alone: by the time the watched one is Ready,
+    // the operator has listed its stores, and this one got neither a status nor a child.
+    let untouched = get(O, &other.name, "zas/web").expect("the store outside the scope");
+    assert!(
+        untouched["status"].is_null(),
+        "a store outside WATCH_NAMESPACE got a status: {}",
+        untouched["status"]
+    );
+    for child in [
+        "statefulset/web",
+        "secret/web-config",
+        "service/web",
+        "route/web",
+    ] {
+        assert!(
+            get(O, &other.name, child).is_none(),
+            "{child} was created outside WATCH_NAMESPACE"
+        );
+    }
+    let logs = operator.logs();
+    assert!(
+        !logs.contains(&other.name),
+        "the operator logged about a namespace it does not watch"
+    );
 }

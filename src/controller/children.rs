@@ -11,13 +11,14 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use kube::api::{Api, DynamicObject};
+use kube::api::DynamicObject;
 use kube::core::ApiResource;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 
+use super::Scope;
 use crate::apply::managed_selector;
 use crate::openshift::route::Route;
 
@@ -44,14 +45,20 @@ pub struct Children {
     pub service_monitors: Option<(ApiResource, Store<DynamicObject>)>,
 }
 
-/// A cache of `K` objects carrying the operator's label, and the stream of their changes.
-pub fn cache<K>(client: &Client) -> (Store<K>, Changes<K>)
+/// A cache of the scope's `K` objects carrying the operator's label, and the stream of their changes.
+pub fn cache<K>(client: &Client, scope: &Scope) -> (Store<K>, Changes<K>)
 where
-    K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + Debug
+        + DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
 {
     let (reader, writer) = reflector::store();
     let config = watcher::Config::default().labels(&managed_selector());
-    let stream = watcher(Api::<K>::all(client.clone()), config)
+    let stream = watcher(scope.api::<K>(client), config)
         .default_backoff()
         .reflect(writer)
         .touched_objects()
@@ -62,19 +69,17 @@ where
 /// [`cache`] for a kind known at run time.
 pub fn dynamic_cache(
     client: &Client,
+    scope: &Scope,
     resource: &ApiResource,
 ) -> (Store<DynamicObject>, Changes<DynamicObject>) {
     let writer = reflector::store::Writer::new(resource.clone());
     let reader = writer.as_reader();
     let config = watcher::Config::default().labels(&managed_selector());
-    let stream = watcher(
-        Api::<DynamicObject>::all_with(client.clone(), resource),
-        config,
-    )
-    .default_backoff()
-    .reflect(writer)
-    .touched_objects()
-    .boxed();
+    let stream = watcher(scope.dynamic_api(client, resource), config)
+        .default_backoff()
+        .reflect(writer)
+        .touched_objects()
+        .boxed();
     (reader, stream)
 }
 

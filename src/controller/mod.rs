@@ -3,6 +3,7 @@ mod children;
 mod context;
 mod error;
 mod reconcile;
+mod scope;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub use children::Children;
 pub use context::Context;
 pub use error::{Blocked, Error};
 pub use reconcile::{error_policy, reconcile};
+pub use scope::{Scope, ScopeError};
 
 use crate::api::v1alpha1::ZotArtifactStore;
 use crate::http::Readiness;
@@ -51,13 +53,15 @@ pub struct RunConfig {
     pub default_image: String,
     /// Name of this replica in Events.
     pub instance: Option<String>,
+    /// The namespaces whose stores are reconciled (WATCH_NAMESPACE).
+    pub scope: Scope,
 }
 
 /// Why the operator stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("connecting to the Kubernetes API: {0}")]
-    Client(#[source] kube::Error),
+    Client(#[source] crate::client::ConnectError),
     #[error("waiting for the CRD {CRD_NAME}: {0}")]
     Crd(#[source] kube::runtime::wait::Error),
     #[error("discovering the platform: {0}")]
@@ -73,7 +77,10 @@ const CACHE_SYNC_POLL: Duration = Duration::from_millis(100);
 
 /// Runs the operator until SIGTERM or Ctrl-C.
 pub async fn run(config: RunConfig) -> Result<(), RunError> {
-    let client = Client::try_default().await.map_err(RunError::Client)?;
+    let proxy = crate::platform::Proxy::from_env();
+    let client = crate::client::connect(&proxy)
+        .await
+        .map_err(RunError::Client)?;
     let shutdown = shutdown_signal();
     let metrics = Metrics::new().map_err(|e| RunError::Metrics(e.to_string()))?;
     let readiness = Readiness::new();
@@ -96,13 +103,9 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         _ = wait_for(shutdown.clone()) => return Ok(()),
     }
 
-    let platform = crate::openshift::discover(
-        &client,
-        config.default_image.clone(),
-        crate::platform::Proxy::from_env(),
-    )
-    .await
-    .map_err(RunError::Discovery)?;
+    let platform = crate::openshift::discover(&client, config.default_image.clone(), proxy)
+        .await
+        .map_err(RunError::Discovery)?;
     info!(openshift = platform.openshift, apps_domain = ?platform.apps_domain, service_monitors = platform.service_monitor_crd, "platform discovered");
 
     let mut election = config
@@ -126,7 +129,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         readiness.set_synced(false);
     }
     readiness.set_leader(true);
-    info!("leading: starting the controller");
+    info!(scope = %config.scope, "leading: starting the controller");
 
     let role = election.as_ref().map(Election::subscribe);
     let mut platform = platform;
@@ -136,7 +139,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
             platform.clone(),
             metrics.clone(),
             readiness.clone(),
-            config.instance.clone(),
+            &config,
             shutdown.clone(),
             role.clone(),
         )
@@ -163,11 +166,12 @@ async fn control(
     platform: crate::platform::Platform,
     metrics: Metrics,
     readiness: Readiness,
-    instance: Option<String>,
+    config: &RunConfig,
     shutdown: watch::Receiver<bool>,
     role: Option<watch::Receiver<Role>>,
 ) -> Result<Stopped, RunError> {
     let lost = lost_lease(role);
+    let scope = &config.scope;
     let (changed_tx, mut changed_rx) = watch::channel(None::<crate::platform::Platform>);
     let default_image = platform.default_image.clone();
     let watched = platform.clone();
@@ -177,23 +181,23 @@ async fn control(
             let _ = changed_tx.send(Some(next));
         }
     });
-    let (service_accounts, sa_changes) = children::cache::<ServiceAccount>(&client);
-    let (secrets, secret_changes) = children::cache::<Secret>(&client);
-    let (config_maps, cm_changes) = children::cache::<ConfigMap>(&client);
-    let (claims, claim_changes) = children::cache::<PersistentVolumeClaim>(&client);
-    let (services, service_changes) = children::cache::<Service>(&client);
-    let (network_policies, np_changes) = children::cache::<NetworkPolicy>(&client);
-    let (disruption_budgets, pdb_changes) = children::cache::<PodDisruptionBudget>(&client);
-    let (ingresses, ingress_changes) = children::cache::<Ingress>(&client);
-    let (statefulsets, sts_changes) = children::cache::<StatefulSet>(&client);
-    let (deployments, deploy_changes) = children::cache::<Deployment>(&client);
-    let (autoscalers, hpa_changes) = children::cache::<HorizontalPodAutoscaler>(&client);
+    let (service_accounts, sa_changes) = children::cache::<ServiceAccount>(&client, scope);
+    let (secrets, secret_changes) = children::cache::<Secret>(&client, scope);
+    let (config_maps, cm_changes) = children::cache::<ConfigMap>(&client, scope);
+    let (claims, claim_changes) = children::cache::<PersistentVolumeClaim>(&client, scope);
+    let (services, service_changes) = children::cache::<Service>(&client, scope);
+    let (network_policies, np_changes) = children::cache::<NetworkPolicy>(&client, scope);
+    let (disruption_budgets, pdb_changes) = children::cache::<PodDisruptionBudget>(&client, scope);
+    let (ingresses, ingress_changes) = children::cache::<Ingress>(&client, scope);
+    let (statefulsets, sts_changes) = children::cache::<StatefulSet>(&client, scope);
+    let (deployments, deploy_changes) = children::cache::<Deployment>(&client, scope);
+    let (autoscalers, hpa_changes) = children::cache::<HorizontalPodAutoscaler>(&client, scope);
     let monitor_resource = crate::render::service_monitor_resource();
     let monitors = platform
         .service_monitor_crd
-        .then(|| children::dynamic_cache(&client, &monitor_resource));
+        .then(|| children::dynamic_cache(&client, scope, &monitor_resource));
 
-    let stores: Api<DeserializeGuard<ZotArtifactStore>> = Api::all(client.clone());
+    let stores: Api<DeserializeGuard<ZotArtifactStore>> = scope.api(&client);
     let (main_store, main_writer) = kube::runtime::reflector::store();
     let main_changes = watcher(stores, watcher::Config::default().any_semantic())
         .default_backoff()
@@ -213,7 +217,7 @@ async fn control(
         .owns_stream(hpa_changes);
     let routes = match platform
         .openshift
-        .then(|| children::cache::<crate::openshift::route::Route>(&client))
+        .then(|| children::cache::<crate::openshift::route::Route>(&client, scope))
     {
         Some((store, changes)) => {
             controller = controller.owns_stream(changes);
@@ -232,7 +236,7 @@ async fn control(
     // so that a missing Secret, once created, recovers the store and a rotated one rolls its pods.
     let store_cache = main_store.clone();
     let referenced = watcher(
-        Api::<PartialObjectMeta<Secret>>::all(client.clone()),
+        scope.api::<PartialObjectMeta<Secret>>(&client),
         watcher::Config::default().any_semantic(),
     )
     .default_backoff()
@@ -258,7 +262,7 @@ async fn control(
     };
     let reporter = Reporter {
         controller: "zot-operator".into(),
-        instance,
+        instance: config.instance.clone(),
     };
     let recorder = Recorder::new(client.clone(), reporter);
     let ctx = Arc::new(Context::new(

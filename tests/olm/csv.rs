@@ -178,7 +178,7 @@ fn alm_examples_are_the_three_samples_without_namespaces() {
 }
 
 #[test]
-fn only_all_namespaces_is_supported_because_the_operator_watches_the_whole_cluster() {
+fn all_namespaces_or_one_is_supported_and_olm_tells_the_operator_which() {
     let modes: BTreeMap<String, bool> = csv()["spec"]["installModes"]
         .as_array()
         .unwrap()
@@ -195,11 +195,12 @@ fn only_all_namespaces_is_supported_because_the_operator_watches_the_whole_clust
         BTreeMap::from([
             ("AllNamespaces".into(), true),
             ("MultiNamespace".into(), false),
-            ("OwnNamespace".into(), false),
-            ("SingleNamespace".into(), false),
+            ("OwnNamespace".into(), true),
+            ("SingleNamespace".into(), true),
         ])
     );
-    // AllNamespaces needs cluster-wide list/watch of the stores, which only clusterPermissions give.
+    // Every mode needs cluster-wide list/watch of the stores (AllNamespaces) and of the cluster's configuration,
+    // which only clusterPermissions give.
     let rules = csv()["spec"]["install"]["spec"]["clusterPermissions"][0]["rules"].clone();
     assert!(rules.as_array().unwrap().iter().any(|r| {
         r["resources"]
@@ -211,10 +212,17 @@ fn only_all_namespaces_is_supported_because_the_operator_watches_the_whole_clust
                 .unwrap()
                 .contains(&Value::from("watch"))
     }));
-    let env = &csv_deployment()["spec"]["template"]["spec"]["containers"][0]["env"];
-    assert!(
-        !env.to_string().contains("WATCH_NAMESPACE"),
-        "the operator is not restricted to the OperatorGroup's namespaces"
+    // The operator learns the OperatorGroup's target namespaces from the annotation OLM puts on its pods.
+    let env = csv_deployment()["spec"]["template"]["spec"]["containers"][0]["env"].clone();
+    let watch = env
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "WATCH_NAMESPACE")
+        .expect("WATCH_NAMESPACE in the operator's environment");
+    assert_eq!(
+        watch["valueFrom"]["fieldRef"]["fieldPath"],
+        "metadata.annotations['olm.targetNamespaces']"
     );
 }
 
