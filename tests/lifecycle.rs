@@ -1,5 +1,6 @@
 //! The operator process itself: restarts converge without writing, two replicas share one Lease, SIGTERM is
-//! graceful. Each test runs its own operators (own Lease), not the shared one of tests/controller.rs.
+//! graceful. Each test runs its own operators (own Lease, watching only the test's namespace), not the shared one of
+//! tests/controller.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
@@ -72,7 +73,7 @@ const STORE: &str = "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArti
 async fn an_operator_killed_mid_reconcile_converges_on_restart_and_a_resync_without_changes_writes_nothing()
  {
     let ns = TestNamespace::new(V, "restart", &[]).await;
-    let first = Operator::start(V, "restart-a", &[]);
+    let first = Operator::start(V, "restart-a", &[("WATCH_NAMESPACE", &ns.name)]);
     eventually("the first operator to lead", WAIT, || async {
         first
             .http_get("/readyz")
@@ -89,7 +90,7 @@ async fn an_operator_killed_mid_reconcile_converges_on_restart_and_a_resync_with
     .await;
     first.kill();
 
-    let second = Operator::start(V, "restart-b", &[]);
+    let second = Operator::start(V, "restart-b", &[("WATCH_NAMESPACE", &ns.name)]);
     wait_ready(&ns.name, "steady").await;
     // Let the last status write and pod updates settle, then stop it gracefully and look.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -97,7 +98,7 @@ async fn an_operator_killed_mid_reconcile_converges_on_restart_and_a_resync_with
     let before = versions(&ns.name);
     assert!(before.len() >= 6, "too few objects: {before:?}");
 
-    let third = Operator::start(V, "restart-c", &[]);
+    let third = Operator::start(V, "restart-c", &[("WATCH_NAMESPACE", &ns.name)]);
     eventually("the new operator to reconcile the store", WAIT, || async {
         (third.metric("zot_operator_reconciliations_total", "success") >= 1.0).then_some(())
     })
@@ -136,7 +137,8 @@ async fn an_operator_killed_mid_reconcile_converges_on_restart_and_a_resync_with
 async fn two_replicas_share_one_lease_and_the_standby_takes_over() {
     let ns = TestNamespace::new(V, "leader", &[]).await;
     let lease = "leader-election-test";
-    let leader = Operator::start_with_lease(V, "leader-one", lease, &[]);
+    let leader =
+        Operator::start_with_lease(V, "leader-one", lease, &[("WATCH_NAMESPACE", &ns.name)]);
     eventually("leader-one to hold the lease", WAIT, || async {
         let (ok, holder, _) = kubectl(
             V,
@@ -154,7 +156,8 @@ async fn two_replicas_share_one_lease_and_the_standby_takes_over() {
         (ok && holder == "leader-one").then_some(())
     })
     .await;
-    let standby = Operator::start_with_lease(V, "leader-two", lease, &[]);
+    let standby =
+        Operator::start_with_lease(V, "leader-two", lease, &[("WATCH_NAMESPACE", &ns.name)]);
     eventually("leader-two to wait as a ready standby", WAIT, || async {
         let (code, body) = standby.http_get("/readyz")?;
         (code == 200 && body.contains("standby")).then_some(())

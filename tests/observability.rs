@@ -49,6 +49,7 @@ async fn every_reconcile_is_one_trace_with_child_spans_per_api_call_and_its_id_i
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.grpc_endpoint()),
             ("OTEL_SERVICE_NAME", "zot-operator-e2e"),
+            ("WATCH_NAMESPACE", &ns.name),
         ],
     );
     let (ok, _, err) = kubectl(
@@ -144,7 +145,7 @@ async fn every_reconcile_is_one_trace_with_child_spans_per_api_call_and_its_id_i
 #[tokio::test]
 async fn the_operators_metrics_parse_with_promtool_and_move_with_reconciles() {
     let ns = TestNamespace::new(V, "metrics", &[]).await;
-    let operator = Operator::start(V, "metrics", &[]);
+    let operator = Operator::start(V, "metrics", &[("WATCH_NAMESPACE", &ns.name)]);
     let body = eventually("/metrics to answer", WAIT, || async {
         operator
             .http_get("/metrics")
