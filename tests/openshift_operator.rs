@@ -447,3 +447,67 @@ async fn installed_for_one_namespace_the_operator_runs_its_stores_only_and_hands
         "the operator logged about a namespace it does not watch"
     );
 }
+
+#[tokio::test]
+async fn on_openshift_an_ingress_replaces_the_default_route_and_the_route_comes_back_without_it() {
+    const O: Flavour = Flavour::OpenShift;
+    let ns = TestNamespace::new(
+        O,
+        "ingress",
+        &[("pod-security.kubernetes.io/enforce", "restricted")],
+    )
+    .await;
+    let _operator = Operator::start(O, "openshift-ingress", &[("WATCH_NAMESPACE", &ns.name)]);
+    apply(O, &ns.name, &store("web", "  replicas: 1\n"));
+    ready(O, &ns.name, "web").await;
+    assert!(
+        get(O, &ns.name, "route/web").is_some(),
+        "a Route by default on OpenShift"
+    );
+
+    // Seed 000's OpenShift way: an Ingress of class openshift-default, which OpenShift's ingress controller turns
+    // into a Route itself. The operator's own Route for the same store would be a second one: it is pruned.
+    let host = format!("registry-{}.apps.zot.test", ns.name);
+    apply(
+        O,
+        &ns.name,
+        &store(
+            "web",
+            &format!(
+                "  networking:\n    ingress:\n      enabled: true\n      className: openshift-default\n      host: {host}\n      annotations:\n        route.openshift.io/termination: edge\n"
+            ),
+        ),
+    );
+    let ingress = eventually("the Ingress, and the Route pruned", WAIT, || async {
+        let ingress = get(O, &ns.name, "ingress/web")?;
+        get(O, &ns.name, "route/web").is_none().then_some(ingress)
+    })
+    .await;
+    assert_eq!(ingress["spec"]["ingressClassName"], "openshift-default");
+    assert_eq!(ingress["spec"]["rules"][0]["host"], host.as_str());
+    assert_eq!(
+        ingress["metadata"]["annotations"]["route.openshift.io/termination"],
+        "edge"
+    );
+    let status = ready(O, &ns.name, "web").await;
+    assert!(
+        condition(&status, "RouteReady").is_none(),
+        "no Route of the operator's, no RouteReady: {}",
+        status["status"]
+    );
+    assert!(
+        status["status"]["endpoints"]["external"]
+            .as_str()
+            .is_some_and(|e| e.ends_with(&host)),
+        "{}",
+        status["status"]["endpoints"]
+    );
+
+    // Without the Ingress, the default Route is back and the Ingress is pruned.
+    apply(O, &ns.name, &store("web", "  replicas: 1\n"));
+    eventually("the Route back, the Ingress pruned", WAIT, || async {
+        let route = get(O, &ns.name, "route/web")?;
+        get(O, &ns.name, "ingress/web").is_none().then_some(route)
+    })
+    .await;
+}
