@@ -273,6 +273,37 @@ async fn on_kubernetes_the_openshift_sample_falls_back_to_an_ingress_and_no_rout
         message.contains("spec.networking.route.enabled") && message.contains("an Ingress"),
         "{message}"
     );
+    // Hostless, the Ingress is reached at the address its ingress controller reports (played here by writing the
+    // status as a controller does), and the store publishes it.
+    assert!(
+        status["status"]["endpoints"]["external"].is_null(),
+        "an external endpoint before any ingress controller reported an address: {}",
+        status["status"]["endpoints"]
+    );
+    let (ok, _, err) = kubectl(
+        K,
+        &[
+            "patch",
+            "-n",
+            &ns.name,
+            &format!("ingress/{name}"),
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            r#"{"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.10"}]}}}"#,
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    eventually(
+        "the load balancer's address as the external endpoint",
+        WAIT,
+        || async {
+            let s = get(K, &ns.name, &format!("zas/{name}"))?;
+            (s["status"]["endpoints"]["external"] == "http://192.0.2.10").then_some(())
+        },
+    )
+    .await;
 
     // The API server's audit log: the operator asked for this store's Ingress and never for a Route.
     let events = support::audit_events(K);

@@ -386,6 +386,15 @@ async fn observe(store: &ValidatedStore, ctx: &Context, uid: &str) -> Result<App
             .find(|r| apply::owned_by(r.as_ref(), &owner))
     });
     let mut endpoints = render::endpoints(store, &ctx.platform);
+    if endpoints.external.is_none() {
+        // An Ingress that names no host is reached at whatever address its ingress controller reports.
+        endpoints.external = k
+            .ingresses
+            .state()
+            .into_iter()
+            .find(|i| apply::owned_by(i.as_ref(), &owner))
+            .and_then(|i| render::load_balancer_url(&i));
+    }
     let route = route.map(|r| match crate::openshift::route::admitted(&r) {
         Some(true) => {
             endpoints.external =

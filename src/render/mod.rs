@@ -36,7 +36,7 @@ use crate::validate::ValidatedStore;
 
 pub use autoscaling::horizontal_pod_autoscaler;
 pub use disruption::pod_disruption_budget;
-pub use endpoints::endpoints;
+pub use endpoints::{endpoints, load_balancer_url};
 pub use gaps::{Gap, gaps};
 pub use image::{image, version as image_version};
 pub use ingress::ingress;
