@@ -33,7 +33,8 @@ pub struct Workload {
 /// What the controller observed of a store's children, or why it could not render them.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Observed {
-    /// The spec (or something it references) keeps the operator from rendering: nothing was applied.
+    /// The spec (or something it references) keeps the operator from rendering, or the API server keeps refusing a
+    /// child: the store cannot run as specified.
     Blocked { reason: String, message: String },
     /// The children were applied.
     Applied(Applied),

@@ -490,3 +490,67 @@ async fn deleting_a_store_keeps_its_data_unless_the_deletion_policy_says_delete(
         "the Retain store's data volume was deleted"
     );
 }
+
+#[tokio::test]
+async fn a_child_the_api_server_keeps_refusing_shows_in_the_status_and_recovers() {
+    let ns = setup("quota").await;
+    // A namespace quota of one Service: a store needs two (the registry and its metrics).
+    let quota = "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: one-service\nspec:\n  hard:\n    services: \"1\"\n";
+    apply(&ns.name, quota);
+    eventually("the quota controller to count", WAIT, || async {
+        let q = get(&ns.name, "resourcequota/one-service")?;
+        q["status"]["hard"]["services"].is_string().then_some(())
+    })
+    .await;
+    apply(
+        &ns.name,
+        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: quota\nspec:\n  replicas: 1\n",
+    );
+    let store = eventually("Ready=False because of the quota", WAIT, || async {
+        let s = get(&ns.name, "zas/quota")?;
+        let ready = condition(&s, "Ready")?;
+        (ready.0 == "False" && ready.1 == "ApplyFailed").then_some(s)
+    })
+    .await;
+    let (_, _, message) = condition(&store, "Ready").unwrap();
+    assert!(
+        message.starts_with("applying Service quota") && message.contains("exceeded quota"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("Status {"),
+        "the API server's message, not a debug dump: {message}"
+    );
+    assert_eq!(store["status"]["phase"], "Failed");
+    let (ok, events, _) = kubectl(
+        V,
+        &[
+            "get",
+            "events",
+            "-n",
+            &ns.name,
+            "--field-selector",
+            "reason=ApplyFailed,type=Warning",
+            "-o",
+            "name",
+        ],
+        None,
+    );
+    assert!(
+        ok && !events.trim().is_empty(),
+        "no ApplyFailed Warning event"
+    );
+
+    // Lifting the quota is enough: the retries (backing off) find the way clear.
+    let (ok, _, err) = kubectl(
+        V,
+        &["delete", "-n", &ns.name, "resourcequota/one-service"],
+        None,
+    );
+    assert!(ok, "{err}");
+    let store = wait_ready(&ns.name, "quota").await;
+    assert_eq!(
+        condition(&store, "ConfigReady").map(|c| c.1),
+        Some("Rendered".to_string())
+    );
+}

@@ -62,6 +62,15 @@ impl Context {
         *n - 1
     }
 
+    /// How many consecutive failures of `store` were counted so far.
+    pub fn failures(&self, store: &ObjectRef<ZotArtifactStore>) -> u32 {
+        self.failures
+            .lock()
+            .ok()
+            .and_then(|f| f.get(&key(store)).copied())
+            .unwrap_or(0)
+    }
+
     pub fn forget_failures(&self, store: &ObjectRef<ZotArtifactStore>) {
         if let Ok(mut failures) = self.failures.lock() {
             failures.remove(&key(store));

@@ -72,6 +72,31 @@ impl Error {
     }
 }
 
+impl Error {
+    /// What a store's status says when this failure persists: applying or pruning a child the API server keeps
+    /// refusing (a ResourceQuota, an admission webhook, an exhausted Service IP range, a missing permission) is
+    /// the user's to see, not only the operator's log. The API server's own message, not the client's debug dump.
+    pub fn as_blocked(&self) -> Option<Blocked> {
+        let (reason, what, source) = match self {
+            Error::Apply { kind, name, source } => {
+                ("ApplyFailed", format!("applying {kind} {name}"), source)
+            }
+            Error::Prune { kind, name, source } => {
+                ("PruneFailed", format!("deleting {kind} {name}"), source)
+            }
+            _ => return None,
+        };
+        let why = match source {
+            kube::Error::Api(status) => format!("{} (HTTP {})", status.message, status.code),
+            other => other.to_string(),
+        };
+        Some(Blocked {
+            reason,
+            message: format!("{what} failed: {why}; retrying with backoff"),
+        })
+    }
+}
+
 /// Why a store cannot be rendered now: shown as `ConfigReady=False` / `Ready=False` with this reason and message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Blocked {

@@ -91,7 +91,25 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
         store: &validated.name,
         uid: &uid,
     };
-    let changes = apply_all(ctx, &owner, desired).await?;
+    let changes = match apply_all(ctx, &owner, desired).await {
+        Ok(changes) => changes,
+        Err(error) => {
+            // A refusal that persists (this is at least the second failure in a row, so not a passing conflict)
+            // shows in the status; the reconcile still fails, to back off.
+            if let Some(blocked) = error.as_blocked()
+                && ctx.failures(&ObjectRef::from_obj(store)) > 0
+            {
+                let observed = Observed::Blocked {
+                    reason: blocked.reason.to_string(),
+                    message: blocked.message,
+                };
+                if let Err(e) = write_status(store, ctx, &observed).await {
+                    warn!(error = %e, "could not report the failure in the status");
+                }
+            }
+            return Err(error);
+        }
+    };
     for change in &changes {
         let (reason, verb, kind, name) = match change {
             Change::Created { kind, name } => ("Created", "created", kind, name),
@@ -500,7 +518,7 @@ async fn announce_transitions(
         && was(CONFIG_READY).as_deref() != Some(config.status.as_str())
     {
         if config.status == "False" {
-            warn!(store = %store.name_any(), reason = %config.reason, message = %config.message, "spec refused");
+            warn!(store = %store.name_any(), reason = %config.reason, message = %config.message, "the store cannot run");
             publish(
                 ctx,
                 store,
