@@ -18,6 +18,8 @@ repo=$(cd "$here/.." && pwd)
 SHARED=${ZOT_OPERATOR_SHARED:-$repo/../shared}
 APPS_DOMAIN=${ZOT_OPERATOR_APPS_DOMAIN:-apps.zot.test}
 NODES=${ZOT_OPERATOR_NODES:-2}
+# Room for thousands of Services (the API server's default, a /24, runs out at about 127 stores: `make bench`).
+SERVICE_CIDR=${ZOT_OPERATOR_SERVICE_CIDR:-10.96.0.0/16}
 
 log() { printf '[cluster %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -55,10 +57,12 @@ mkdir -p "$state"
 kwokctl() { "$("$here/tools.sh" path kwokctl)" --name "$name" "$@"; }
 kubectl() { "$("$here/tools.sh" path kubectl)" --kubeconfig "$kubeconfig" "$@"; }
 
-# Running, and started with today's audit policy (a cluster from before it is recreated).
+# Running, and started with today's audit policy and Service range (a cluster from before them is recreated).
 healthy() {
   [[ -f $kubeconfig ]] && kubectl get --raw /readyz >/dev/null 2>&1 &&
-    cmp -s "$here/audit-policy.yaml" "$KWOK_WORKDIR/clusters/$name/audit.yaml"
+    cmp -s "$here/audit-policy.yaml" "$KWOK_WORKDIR/clusters/$name/audit.yaml" &&
+    grep -qF "service-cluster-ip-range" "$KWOK_WORKDIR/clusters/$name/kwok.yaml" &&
+    grep -qF "$SERVICE_CIDR" "$KWOK_WORKDIR/clusters/$name/kwok.yaml"
 }
 
 wait_for() { # seconds description command...
@@ -147,6 +151,7 @@ up() {
       --kube-authorization=true \
       --kube-admission=true \
       --kube-audit-policy "$here/audit-policy.yaml" \
+      --extra-args "kube-apiserver=service-cluster-ip-range=$SERVICE_CIDR" \
       --disable-qps-limits \
       --wait 3m >&2 9>&-  # the components it starts must not inherit our lock
     wait_for 120 "the API server to be ready" healthy
