@@ -2,7 +2,7 @@
 //! longer desired — selected by label and by the store's owner UID only, never by name alone.
 use std::fmt::Debug;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, ObjectMeta};
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
 use kube::core::{ApiResource, NamespaceResourceScope};
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -139,21 +139,41 @@ where
     Ok(changes)
 }
 
+fn is_ours(entry: &ManagedFieldsEntry) -> bool {
+    entry.manager.as_deref() == Some(MANAGED_BY) && entry.operation.as_deref() == Some("Apply")
+}
+
+/// Trims what a cache keeps of a child to what the operator reads: other managers' managedFields entries and every
+/// field set (a copy of the whole object's shape, often the larger part of it) are dropped; our entry's time and
+/// version remain, which is what [`changed_by_us`] compares.
+pub fn slim(meta: &mut ObjectMeta) {
+    if let Some(entries) = meta.managed_fields.as_mut() {
+        entries.retain(is_ours);
+        for entry in entries.iter_mut() {
+            entry.fields_v1 = None;
+        }
+    }
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+}
+
 /// Whether our apply wrote something between the cached object `before` and the API server's answer `after`.
 ///
 /// A different resourceVersion alone does not say so: the cache may lag behind a status write by another
-/// controller. A write of ours moves our own managedFields entry (its field set or time) or, for kinds with a
+/// controller. A write of ours moves our own managedFields entry (its time) or, for kinds with a
 /// spec, the generation; a no-op apply moves neither.
 fn changed_by_us(before: &ObjectMeta, after: &ObjectMeta) -> bool {
     let ours = |meta: &ObjectMeta| {
         meta.managed_fields
             .iter()
             .flatten()
-            .find(|entry| {
-                entry.manager.as_deref() == Some(MANAGED_BY)
-                    && entry.operation.as_deref() == Some("Apply")
+            .find(|entry| is_ours(entry))
+            .map(|entry| ManagedFieldsEntry {
+                // The caches keep no field sets (see `slim`): compare what both sides have.
+                fields_v1: None,
+                ..entry.clone()
             })
-            .cloned()
     };
     before.resource_version != after.resource_version
         && (ours(before) != ours(after) || before.generation != after.generation)
@@ -273,5 +293,40 @@ mod tests {
     fn kinds_map_to_fixed_labels() {
         assert_eq!(kind_of::<Service>(), "Service");
         assert_eq!(static_kind("Unheard"), "Other");
+    }
+
+    fn meta(rv: &str, entries: serde_json::Value) -> ObjectMeta {
+        serde_json::from_value(serde_json::json!({"resourceVersion": rv, "managedFields": entries}))
+            .unwrap()
+    }
+
+    fn entry(manager: &str, operation: &str, time: &str) -> serde_json::Value {
+        serde_json::json!({"manager": manager, "operation": operation, "apiVersion": "v1", "time": time,
+                           "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:ports": {}}}})
+    }
+
+    #[test]
+    fn a_slim_cache_keeps_only_our_entry_without_its_field_set_and_still_tells_our_writes() {
+        let full = |rv: &str, ours_at: &str| {
+            meta(
+                rv,
+                serde_json::json!([
+                    entry(MANAGED_BY, "Apply", ours_at),
+                    entry("kube-controller-manager", "Update", "2026-01-01T00:00:09Z"),
+                ]),
+            )
+        };
+        let mut cached = full("1", "2026-01-01T00:00:00Z");
+        slim(&mut cached);
+        let kept = cached.managed_fields.clone().unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].manager.as_deref(), Some(MANAGED_BY));
+        assert_eq!(kept[0].fields_v1, None);
+        // Another controller wrote (status): not ours.
+        assert!(!changed_by_us(&cached, &full("2", "2026-01-01T00:00:00Z")));
+        // Our apply changed the object: our entry's time moved.
+        assert!(changed_by_us(&cached, &full("3", "2026-01-01T00:00:05Z")));
+        // Nothing was written at all.
+        assert!(!changed_by_us(&cached, &full("1", "2026-01-01T00:00:00Z")));
     }
 }

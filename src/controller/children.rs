@@ -45,7 +45,8 @@ pub struct Children {
     pub service_monitors: Option<(ApiResource, Store<DynamicObject>)>,
 }
 
-/// A cache of the scope's `K` objects carrying the operator's label, and the stream of their changes.
+/// A cache of the scope's `K` objects carrying the operator's label, trimmed by [`crate::apply::slim`], and the
+/// stream of their changes.
 pub fn cache<K>(client: &Client, scope: &Scope) -> (Store<K>, Changes<K>)
 where
     K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
@@ -60,6 +61,7 @@ where
     let config = watcher::Config::default().labels(&managed_selector());
     let stream = watcher(scope.api::<K>(client), config)
         .default_backoff()
+        .modify(|child| crate::apply::slim(child.meta_mut()))
         .reflect(writer)
         .touched_objects()
         .boxed();
@@ -77,6 +79,7 @@ pub fn dynamic_cache(
     let config = watcher::Config::default().labels(&managed_selector());
     let stream = watcher(scope.dynamic_api(client, resource), config)
         .default_backoff()
+        .modify(|child| crate::apply::slim(&mut child.metadata))
         .reflect(writer)
         .touched_objects()
         .boxed();

@@ -203,6 +203,27 @@ impl Operator {
             .sum()
     }
 
+    /// The operator process's resident memory now and at its peak (VmRSS, VmHWM), in KiB.
+    pub fn memory_kib(&self) -> Option<(u64, u64)> {
+        let pattern = format!("zot-operator run .*--identity {}$", self.name);
+        let out = Command::new("pgrep").args(["-f", &pattern]).output().ok()?;
+        let pid = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()?
+            .to_string();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))?
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        };
+        Some((field("VmRSS:")?, field("VmHWM:")?))
+    }
+
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
