@@ -76,8 +76,9 @@ run-stop: ## Stop the operator started by `make run` and its local cluster.
 	hack/run.sh stop --flavour $(FLAVOUR)
 
 .PHONY: bench
-bench: ## Benchmarks of the pure reconcile steps per sample (figures printed; BENCH_MILLIS per figure).
+bench: ## Benchmarks, figures printed: the pure reconcile steps per sample (BENCH_MILLIS per figure), then the operator on the local cluster with BENCH_STORES stores (default 1000; about 6 minutes).
 	$(CARGO) bench --locked --bench render
+	$(CARGO) bench --locked --bench scale
 
 .PHONY: unit
 unit: ## Only the fast tests that need no cluster.
