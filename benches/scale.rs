@@ -10,7 +10,6 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use support::operator::Operator;
 use support::{Flavour, TestNamespace, audit_events, kubectl};
 
@@ -41,12 +40,7 @@ fn create(ns: &str, range: std::ops::Range<usize>) {
 
 /// How many stores of the namespace have a status for their current generation.
 fn reconciled(ns: &str) -> usize {
-    let (ok, out, err) = kubectl(V, &["get", "zas", "-n", ns, "-o", "json"], None);
-    assert!(ok, "{err}");
-    let list: Value = serde_json::from_str(&out).unwrap();
-    list["items"]
-        .as_array()
-        .unwrap()
+    support::list(V, ns, "zas")
         .iter()
         .filter(|s| {
             s["status"]["observedGeneration"] == s["metadata"]["generation"]

@@ -33,38 +33,26 @@ async fn wait_ready(ns: &str, name: &str) {
 
 /// resourceVersion of the store and of everything in its namespace that carries the operator's label.
 fn versions(ns: &str) -> BTreeMap<String, String> {
-    let (ok, out, err) = kubectl(
+    support::list(
         V,
-        &[
-            "get",
-            "-n",
-            ns,
-            "zas,statefulset,service,secret,serviceaccount,networkpolicy,pvc",
-            "-o",
-            "json",
-        ],
-        None,
-    );
-    assert!(ok, "{err}");
-    let list: Value = serde_json::from_str(&out).unwrap();
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            (
-                format!(
-                    "{}/{}",
-                    o["kind"].as_str().unwrap(),
-                    o["metadata"]["name"].as_str().unwrap()
-                ),
-                o["metadata"]["resourceVersion"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-            )
-        })
-        .collect()
+        ns,
+        "zas,statefulset,service,secret,serviceaccount,networkpolicy,pvc",
+    )
+    .iter()
+    .map(|o| {
+        (
+            format!(
+                "{}/{}",
+                o["kind"].as_str().unwrap(),
+                o["metadata"]["name"].as_str().unwrap()
+            ),
+            o["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        )
+    })
+    .collect()
 }
 
 const STORE: &str = "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: steady\nspec: {}\n";

@@ -163,6 +163,21 @@ pub fn kubectl(flavour: Flavour, args: &[&str], stdin: Option<&str>) -> (bool, S
     )
 }
 
+/// The objects `kubectl get <kinds> -n <namespace>` lists (kinds comma-separated).
+pub fn list(flavour: Flavour, namespace: &str, kinds: &str) -> Vec<serde_json::Value> {
+    let (ok, out, err) = kubectl(
+        flavour,
+        &["get", "-n", namespace, kinds, "-o", "json"],
+        None,
+    );
+    assert!(ok, "kubectl get {kinds}: {err}");
+    let mut list: serde_json::Value = serde_json::from_str(&out).expect("kubectl prints JSON");
+    match list["items"].take() {
+        serde_json::Value::Array(items) => items,
+        other => panic!("kubectl get {kinds} listed no items: {other}"),
+    }
+}
+
 /// Waits (up to 60 s) until the named CRD is Established. `kubectl wait --for=condition=Established` is not used:
 /// it fails at once, instead of waiting, while a just-created CRD has no `status.conditions` yet.
 pub fn wait_for_crd_established(flavour: Flavour, name: &str) {
