@@ -344,28 +344,49 @@ enum Stopped {
 }
 
 /// Resolves with the new platform when a CRD that platform discovery depends on (the ServiceMonitor CRD, an
-/// `*.openshift.io` CRD) is added or removed and discovery then answers differently. Event-driven: a metadata
-/// watch on CRDs, no polling.
+/// `*.openshift.io` CRD) is added or removed, or, on OpenShift, when ingresses.config.openshift.io/cluster changes
+/// (a new apps domain moves default Route hosts), and discovery then answers differently. Event-driven: watches,
+/// no polling.
 async fn platform_change(
     client: Client,
     current: crate::platform::Platform,
     default_image: String,
 ) -> Option<crate::platform::Platform> {
     let crds: Api<PartialObjectMeta<CustomResourceDefinition>> = Api::all(client.clone());
-    let mut events = watcher(crds, watcher::Config::default())
+    let crd_changes = watcher(crds, watcher::Config::default())
         .default_backoff()
-        .boxed();
-    while let Some(event) = events.next().await {
-        let relevant = match &event {
-            Ok(watcher::Event::Apply(crd)) | Ok(watcher::Event::Delete(crd)) => {
-                let name = crd.name_any();
-                name.starts_with("servicemonitors.") || name.ends_with(".openshift.io")
+        .filter_map(|event| async move {
+            match event {
+                Ok(watcher::Event::Apply(crd)) | Ok(watcher::Event::Delete(crd)) => {
+                    let name = crd.name_any();
+                    (name.starts_with("servicemonitors.") || name.ends_with(".openshift.io"))
+                        .then_some(())
+                }
+                _ => None,
             }
-            _ => false,
-        };
-        if !relevant {
-            continue;
-        }
+        });
+    let domain_changes = if current.openshift {
+        let ingresses: Api<crate::openshift::generated::config_ingress::Ingress> =
+            Api::all(client.clone());
+        let config = watcher::Config::default().fields(&format!(
+            "metadata.name={}",
+            crate::openshift::CLUSTER_INGRESS
+        ));
+        watcher(ingresses, config)
+            .default_backoff()
+            .filter_map(|event| async move {
+                matches!(
+                    event,
+                    Ok(watcher::Event::Apply(_)) | Ok(watcher::Event::Delete(_))
+                )
+                .then_some(())
+            })
+            .boxed()
+    } else {
+        futures::stream::empty().boxed()
+    };
+    let mut signals = futures::stream::select(crd_changes.boxed(), domain_changes);
+    while signals.next().await.is_some() {
         // The API server serves a new CRD's group a moment after the CRD object changes.
         tokio::time::sleep(Duration::from_secs(2)).await;
         match crate::openshift::discover(&client, default_image.clone(), current.proxy.clone())

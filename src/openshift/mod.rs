@@ -50,9 +50,11 @@ pub fn is_openshift(groups: &APIGroupList) -> bool {
     OPENSHIFT_GROUPS.iter().all(|g| serves_group(groups, g))
 }
 
-/// The apps domain of a cluster ingress configuration: `spec.domain`, unless empty.
+/// The domain of default Route hosts in a cluster ingress configuration, as OpenShift picks it: `spec.appsDomain`
+/// when set (it may change after installation), else `spec.domain` (fixed once set).
 pub fn apps_domain(ingress: &generated::config_ingress::Ingress) -> Option<String> {
-    ingress.spec.domain.clone().filter(|d| !d.is_empty())
+    let nonempty = |d: &Option<String>| d.clone().filter(|d| !d.is_empty());
+    nonempty(&ingress.spec.apps_domain).or_else(|| nonempty(&ingress.spec.domain))
 }
 
 /// Discovers the platform: OpenShift when route.openshift.io, security.openshift.io and config.openshift.io are
@@ -168,5 +170,23 @@ mod tests {
         assert_eq!(apps_domain(&ingress).as_deref(), Some("apps.example.com"));
         ingress.spec.domain = Some(String::new());
         assert_eq!(apps_domain(&ingress), None);
+    }
+
+    #[test]
+    fn apps_domain_wins_over_domain_as_openshift_picks_default_route_hosts() {
+        let mut ingress = generated::config_ingress::Ingress::new(
+            CLUSTER_INGRESS,
+            generated::config_ingress::IngressSpec {
+                domain: Some("apps.example.com".into()),
+                apps_domain: Some("registry.example.com".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            apps_domain(&ingress).as_deref(),
+            Some("registry.example.com")
+        );
+        ingress.spec.apps_domain = Some(String::new());
+        assert_eq!(apps_domain(&ingress).as_deref(), Some("apps.example.com"));
     }
 }
