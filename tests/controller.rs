@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{Flavour, TestNamespace, eventually, kubectl};
+use support::{Flavour, TestNamespace, condition, eventually, kubectl};
 
 const V: Flavour = Flavour::Vanilla;
 const WAIT: Duration = Duration::from_secs(120);
@@ -27,22 +27,7 @@ fn apply(ns: &str, yaml: &str) {
 }
 
 fn get(ns: &str, what: &str) -> Option<Value> {
-    let (ok, out, _) = kubectl(V, &["get", "-n", ns, what, "-o", "json"], None);
-    ok.then(|| serde_json::from_str(&out).unwrap())
-}
-
-fn condition(store: &Value, type_: &str) -> Option<(String, String, String)> {
-    store["status"]["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == type_)
-        .map(|c| {
-            (
-                c["status"].as_str().unwrap_or_default().to_string(),
-                c["reason"].as_str().unwrap_or_default().to_string(),
-                c["message"].as_str().unwrap_or_default().to_string(),
-            )
-        })
+    support::get(V, ns, what)
 }
 
 async fn wait_ready(ns: &str, name: &str) -> Value {

@@ -15,8 +15,7 @@ const V: Flavour = Flavour::Vanilla;
 const WAIT: Duration = Duration::from_secs(120);
 
 fn get(ns: &str, what: &str) -> Option<Value> {
-    let (ok, out, _) = kubectl(V, &["get", "-n", ns, what, "-o", "json"], None);
-    ok.then(|| serde_json::from_str(&out).unwrap())
+    support::get(V, ns, what)
 }
 
 async fn wait_ready(ns: &str, name: &str) {

@@ -8,16 +8,11 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::operator::Operator;
-use support::{Flavour, TestNamespace, eventually, kubectl};
+use support::operator::in_restricted_namespace;
+use support::{Flavour, eventually, get, kubectl};
 
 const O: Flavour = Flavour::OpenShift;
 const WAIT: Duration = Duration::from_secs(120);
-
-fn get(ns: &str, what: &str) -> Option<Value> {
-    let (ok, out, _) = kubectl(O, &["get", "-n", ns, what, "-o", "json"], None);
-    ok.then(|| serde_json::from_str(&out).unwrap())
-}
 
 fn cluster_spec() -> Value {
     let (ok, out, err) = kubectl(
@@ -67,7 +62,7 @@ async fn route_host(ns: &str, expected: &str) {
         &format!("the Route's host to be {expected}"),
         WAIT,
         || async {
-            let route = get(ns, "route/web")?;
+            let route = get(O, ns, "route/web")?;
             (route["spec"]["host"] == expected).then_some(())
         },
     )
@@ -76,13 +71,7 @@ async fn route_host(ns: &str, expected: &str) {
 
 #[tokio::test]
 async fn a_new_apps_domain_moves_the_default_route_hosts_of_running_stores() {
-    let ns = TestNamespace::new(
-        O,
-        "domain",
-        &[("pod-security.kubernetes.io/enforce", "restricted")],
-    )
-    .await;
-    let operator = Operator::start(O, "openshift-domain", &[("WATCH_NAMESPACE", &ns.name)]);
+    let (ns, operator) = in_restricted_namespace(O, "domain", "openshift-domain", &[]).await;
     let spec = cluster_spec();
     let _restore = RestoreAppsDomain(spec["appsDomain"].clone());
     assert!(

@@ -8,31 +8,14 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::operator::Operator;
-use support::{Flavour, TestNamespace, eventually, kubectl};
+use support::operator::{Operator, in_restricted_namespace};
+use support::{Flavour, TestNamespace, condition, eventually, get, kubectl};
 
 const WAIT: Duration = Duration::from_secs(120);
-
-fn get(flavour: Flavour, ns: &str, what: &str) -> Option<Value> {
-    let (ok, out, _) = kubectl(flavour, &["get", "-n", ns, what, "-o", "json"], None);
-    ok.then(|| serde_json::from_str(&out).unwrap())
-}
 
 fn apply(flavour: Flavour, ns: &str, yaml: &str) {
     let (ok, _, err) = kubectl(flavour, &["apply", "-n", ns, "-f", "-"], Some(yaml));
     assert!(ok, "kubectl apply: {err}\n{yaml}");
-}
-
-fn condition(store: &Value, type_: &str) -> Option<(String, String, String)> {
-    let c = store["status"]["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == type_)?;
-    Some((
-        c["status"].as_str()?.to_string(),
-        c["reason"].as_str()?.to_string(),
-        c["message"].as_str()?.to_string(),
-    ))
 }
 
 async fn ready(flavour: Flavour, ns: &str, name: &str) -> Value {
@@ -79,13 +62,7 @@ fn store(name: &str, networking: &str) -> String {
 #[tokio::test]
 async fn on_openshift_a_store_gets_a_route_on_the_apps_domain_that_follows_its_termination() {
     const O: Flavour = Flavour::OpenShift;
-    let ns = TestNamespace::new(
-        O,
-        "routes",
-        &[("pod-security.kubernetes.io/enforce", "restricted")],
-    )
-    .await;
-    let _operator = Operator::start(O, "openshift-routes", &[("WATCH_NAMESPACE", &ns.name)]);
+    let (ns, _operator) = in_restricted_namespace(O, "routes", "openshift-routes", &[]).await;
     apply(
         O,
         &ns.name,
@@ -238,13 +215,7 @@ fn openshift_sample() -> String {
 #[tokio::test]
 async fn on_kubernetes_the_openshift_sample_falls_back_to_an_ingress_and_no_route_is_ever_called() {
     const K: Flavour = Flavour::Vanilla;
-    let ns = TestNamespace::new(
-        K,
-        "fallback",
-        &[("pod-security.kubernetes.io/enforce", "restricted")],
-    )
-    .await;
-    let _operator = Operator::start(K, "kubernetes-fallback", &[("WATCH_NAMESPACE", &ns.name)]);
+    let (ns, _operator) = in_restricted_namespace(K, "fallback", "kubernetes-fallback", &[]).await;
     let (ok, _, err) = kubectl(
         K,
         &[
@@ -412,24 +383,19 @@ fn zot_env(flavour: Flavour, ns: &str, store: &str, name: &str) -> Option<String
 async fn installed_for_one_namespace_the_operator_runs_its_stores_only_and_hands_zot_the_cluster_proxy()
  {
     const O: Flavour = Flavour::OpenShift;
-    let ns = TestNamespace::new(
-        O,
-        "scoped",
-        &[("pod-security.kubernetes.io/enforce", "restricted")],
-    )
-    .await;
     let other = TestNamespace::new(O, "unwatched", &[]).await;
     // What OLM puts into the operator's Deployment: the OperatorGroup's target namespace and the cluster proxy.
-    let operator = Operator::start(
+    let (ns, operator) = in_restricted_namespace(
         O,
+        "scoped",
         "openshift-scoped",
         &[
-            ("WATCH_NAMESPACE", &ns.name),
             ("HTTP_PROXY", "http://proxy.corp.test:3128"),
             ("HTTPS_PROXY", "http://proxy.corp.test:3129"),
             ("NO_PROXY", "127.0.0.1,localhost,.svc,.cluster.local"),
         ],
-    );
+    )
+    .await;
     apply(O, &other.name, &store("web", "  replicas: 1\n"));
     apply(O, &ns.name, &store("web", "  replicas: 1\n"));
     ready(O, &ns.name, "web").await;
@@ -482,13 +448,7 @@ async fn installed_for_one_namespace_the_operator_runs_its_stores_only_and_hands
 #[tokio::test]
 async fn on_openshift_an_ingress_replaces_the_default_route_and_the_route_comes_back_without_it() {
     const O: Flavour = Flavour::OpenShift;
-    let ns = TestNamespace::new(
-        O,
-        "ingress",
-        &[("pod-security.kubernetes.io/enforce", "restricted")],
-    )
-    .await;
-    let _operator = Operator::start(O, "openshift-ingress", &[("WATCH_NAMESPACE", &ns.name)]);
+    let (ns, _operator) = in_restricted_namespace(O, "ingress", "openshift-ingress", &[]).await;
     apply(O, &ns.name, &store("web", "  replicas: 1\n"));
     ready(O, &ns.name, "web").await;
     assert!(

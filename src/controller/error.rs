@@ -1,4 +1,5 @@
 //! What can go wrong in a reconcile, named after the step that failed.
+use crate::status::Observed;
 use crate::validate::Refusal;
 
 /// A failed reconcile step. Refusals of the spec are not errors: they become `Ready=False` and wait for a change.
@@ -70,9 +71,7 @@ impl Error {
             Error::MissingMetadata(_) => "missing_metadata",
         }
     }
-}
 
-impl Error {
     /// What a store's status says when this failure persists: applying or pruning a child the API server keeps
     /// refusing (a ResourceQuota, an admission webhook, an exhausted Service IP range, a missing permission) is
     /// the user's to see, not only the operator's log. The API server's own message, not the client's debug dump.
@@ -104,6 +103,15 @@ pub struct Blocked {
     pub reason: &'static str,
     /// The field at fault and what to do.
     pub message: String,
+}
+
+impl From<Blocked> for Observed {
+    fn from(b: Blocked) -> Self {
+        Observed::Blocked {
+            reason: b.reason.to_string(),
+            message: b.message,
+        }
+    }
 }
 
 impl From<Refusal> for Blocked {

@@ -76,11 +76,7 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
     let (validated, inputs) = match prepare(store, ctx).await? {
         Ok(ready) => ready,
         Err(blocked) => {
-            let observed = Observed::Blocked {
-                reason: blocked.reason.to_string(),
-                message: blocked.message,
-            };
-            write_status(store, ctx, &observed).await?;
+            write_status(store, ctx, &blocked.into()).await?;
             // A refused spec waits for a change: of the store itself, or of a Secret it names (both watched).
             return Ok(Action::await_change());
         }
@@ -99,11 +95,7 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
             if let Some(blocked) = error.as_blocked()
                 && ctx.failures(&ObjectRef::from_obj(store)) > 0
             {
-                let observed = Observed::Blocked {
-                    reason: blocked.reason.to_string(),
-                    message: blocked.message,
-                };
-                if let Err(e) = write_status(store, ctx, &observed).await {
+                if let Err(e) = write_status(store, ctx, &blocked.into()).await {
                     warn!(error = %e, "could not report the failure in the status");
                 }
             }

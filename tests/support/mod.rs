@@ -163,6 +163,25 @@ pub fn kubectl(flavour: Flavour, args: &[&str], stdin: Option<&str>) -> (bool, S
     )
 }
 
+/// `kubectl get -n <namespace> <what> -o json`, None when it does not exist (or cannot be read).
+pub fn get(flavour: Flavour, namespace: &str, what: &str) -> Option<serde_json::Value> {
+    let (ok, out, _) = kubectl(flavour, &["get", "-n", namespace, what, "-o", "json"], None);
+    ok.then(|| serde_json::from_str(&out).expect("kubectl prints JSON"))
+}
+
+/// The (status, reason, message) of a store's condition `type_`.
+pub fn condition(store: &serde_json::Value, type_: &str) -> Option<(String, String, String)> {
+    let c = store["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)?;
+    Some((
+        c["status"].as_str()?.to_string(),
+        c["reason"].as_str()?.to_string(),
+        c["message"].as_str()?.to_string(),
+    ))
+}
+
 /// The objects `kubectl get <kinds> -n <namespace>` lists (kinds comma-separated).
 pub fn list(flavour: Flavour, namespace: &str, kinds: &str) -> Vec<serde_json::Value> {
     let (ok, out, err) = kubectl(

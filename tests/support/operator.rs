@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-use super::{Flavour, kubeconfig, kubectl, repo_root};
+use super::{Flavour, TestNamespace, kubeconfig, kubectl, repo_root};
 
 pub const CRD_FILE: &str = "config/crd/bases/artifact.zotregistry.io_zotartifactstores.yaml";
 pub const OPERATOR_NAMESPACE: &str = "zot-operator-system";
@@ -249,6 +249,26 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A namespace under restricted Pod Security and an operator called `name` that watches only it (as OLM's
+/// OwnNamespace and SingleNamespace install modes run it), with the given extra environment.
+pub async fn in_restricted_namespace(
+    flavour: Flavour,
+    prefix: &str,
+    name: &str,
+    env: &[(&str, &str)],
+) -> (TestNamespace, Operator) {
+    let ns = TestNamespace::new(
+        flavour,
+        prefix,
+        &[("pod-security.kubernetes.io/enforce", "restricted")],
+    )
+    .await;
+    let mut scoped = vec![("WATCH_NAMESPACE", ns.name.as_str())];
+    scoped.extend_from_slice(env);
+    let operator = Operator::start(flavour, name, &scoped);
+    (ns, operator)
 }
 
 /// One operator per test binary and flavour, started on first use.
