@@ -14,7 +14,7 @@ use crate::platform::Proxy;
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error(
-        "no cluster configuration (neither a kubeconfig nor the in-cluster service account): {0}"
+        "reading the cluster configuration (KUBECONFIG, ~/.kube/config or the service account): {0}"
     )]
     Config(#[source] InferConfigError),
     #[error("setting up the client: {0}")]
