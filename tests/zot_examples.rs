@@ -22,7 +22,10 @@ use zot_operator::zot::{
 };
 
 fn examples_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/zot-examples");
+    let shared = std::env::var_os("ZOT_OPERATOR_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let dir = shared.join("reference/zot-examples");
     assert!(
         dir.is_dir(),
         "zot example configs not found at {} (expected the upstream v2.1.20 examples there)",
