@@ -2,6 +2,11 @@
 # A real local Kubernetes control plane on 127.0.0.1, built from source (hack/tools.sh) and run by kwokctl's binary
 # runtime: etcd, kube-apiserver (RBAC + PodSecurity admission), kube-controller-manager, kube-scheduler and kwok,
 # which plays two fake nodes so that pods are scheduled and become Running/Ready. No container engine is needed.
+# The pods of a ZotArtifactStore are not kwok's (hack/kwok-stages.yaml): the test platform's kubelet for zot pods,
+# zot-podrunner (src/bin/zot-podrunner), runs each as a real zot process in a network namespace of its own, with an
+# address on the bridge zotpods0 (10.250.0.0/16; vanilla pods in 10.250.0.0/17, openshift pods in 10.250.128.0/17).
+# Namespaces labelled zot-operator.test/pods=simulated keep kwok-style fake readiness (admission and scale tests).
+# ZOT_OPERATOR_PODRUNNER names its binary (the tests pass theirs); unset, cargo builds it.
 #
 #   hack/cluster.sh up   [--flavour vanilla|openshift]   start (or reuse) the cluster and print how to use it
 #   hack/cluster.sh down [--flavour vanilla|openshift]   stop and delete it
@@ -20,6 +25,8 @@ APPS_DOMAIN=${ZOT_OPERATOR_APPS_DOMAIN:-apps.zot.test}
 NODES=${ZOT_OPERATOR_NODES:-2}
 # Room for thousands of Services (the API server's default, a /24, runs out at about 127 stores: `make bench`).
 SERVICE_CIDR=${ZOT_OPERATOR_SERVICE_CIDR:-10.96.0.0/16}
+# shellcheck source=versions.env
+source "$here/versions.env"
 
 log() { printf '[cluster %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -62,6 +69,7 @@ healthy() {
   [[ -f $kubeconfig ]] && kubectl get --raw /readyz >/dev/null 2>&1 &&
     cmp -s "$here/audit-policy.yaml" "$KWOK_WORKDIR/clusters/$name/audit.yaml" &&
     grep -qF "service-cluster-ip-range" "$KWOK_WORKDIR/clusters/$name/kwok.yaml" &&
+    grep -qF "app.kubernetes.io/managed-by" "$KWOK_WORKDIR/clusters/$name/kwok.yaml" &&
     grep -qF "$SERVICE_CIDR" "$KWOK_WORKDIR/clusters/$name/kwok.yaml"
 }
 
@@ -106,6 +114,55 @@ stop_provisioner() {
   rm -f "$pidfile"
 }
 
+podrunner_bin() {
+  if [[ -n ${ZOT_OPERATOR_PODRUNNER:-} ]]; then
+    echo "$ZOT_OPERATOR_PODRUNNER"
+  else
+    (cd "$repo" && cargo build --locked --quiet --bin zot-podrunner >&2) || die "building zot-podrunner failed"
+    echo "$repo/target/debug/zot-podrunner"
+  fi
+}
+
+# The kubelet for zot pods. Restarted when its binary changed (it then restarts the pods it runs).
+start_podrunner() {
+  local pidfile="$state/$flavour.podrunner.pid" bin zot stamp cidr=10.250.0.0/17 scc=()
+  bin=$(podrunner_bin)
+  zot=$("$here/tools.sh" path zot)
+  [[ -x $bin ]] || die "zot-podrunner binary $bin does not exist"
+  stamp="$(stat -c %Y "$bin") $bin $zot"
+  if [[ -f $pidfile ]] && kill -0 "$(head -n1 "$pidfile")" 2>/dev/null; then
+    [[ $(sed -n 2p "$pidfile") == "$stamp" ]] && return 0
+    log "restarting zot-podrunner (its binary changed)"
+  fi
+  stop_podrunner
+  if [[ $flavour == openshift ]]; then
+    cidr=10.250.128.0/17
+    scc=(--assign-scc-ids)
+  fi
+  nohup setsid "$bin" --kubeconfig "$kubeconfig" --state-dir "$state/pods-$flavour" --name "$flavour" \
+    --pod-cidr "$cidr" --zot "$ZOT_VERSION=$zot" "${scc[@]}" \
+    >>"$state/$flavour.podrunner.log" 2>&1 </dev/null 9>&- &
+  printf '%s\n%s\n' "$!" "$stamp" >"$pidfile"
+  sleep 0.5
+  kill -0 "$(head -n1 "$pidfile")" 2>/dev/null || die "zot-podrunner did not start: $(tail -n 5 "$state/$flavour.podrunner.log")"
+}
+
+# Stops the runner and whatever it ran (its containers survive a SIGKILL of the runner: kill them by pid file).
+stop_podrunner() {
+  local pidfile="$state/$flavour.podrunner.pid" pid f
+  if [[ -f $pidfile ]]; then
+    pid=$(head -n1 "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in {1..50}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+  for f in "$state/pods-$flavour"/pods/*/*/pid; do
+    [[ -f $f ]] && kill -9 "$(cat "$f")" 2>/dev/null || true
+  done
+  ip netns list 2>/dev/null | awk '{print $1}' | grep "^zp-$flavour-" | xargs -r -n1 ip netns delete 2>/dev/null || true
+}
+
 openshift() {
   [[ -d $SHARED/crds ]] || die "OpenShift CRDs not found at $SHARED/crds (set ZOT_OPERATOR_SHARED)"
   log "installing OpenShift, OLM and ServiceMonitor CRDs"
@@ -134,8 +191,9 @@ up() {
   if healthy; then
     log "cluster $name is already running"
     start_provisioner
+    start_podrunner
   else
-    "$here/tools.sh" build etcd kube kwok servicemonitor-crd
+    "$here/tools.sh" build etcd kube kwok servicemonitor-crd zot
     local tools
     tools() { "$here/tools.sh" path "$1"; }
     kwokctl delete cluster >/dev/null 2>&1 || true
@@ -151,6 +209,7 @@ up() {
       --kube-authorization=true \
       --kube-admission=true \
       --kube-audit-policy "$here/audit-policy.yaml" \
+      --config "$here/kwok-stages.yaml" \
       --extra-args "kube-apiserver=service-cluster-ip-range=$SERVICE_CIDR" \
       --disable-qps-limits \
       --wait 3m >&2 9>&-  # the components it starts must not inherit our lock
@@ -160,6 +219,7 @@ up() {
     wait_for 120 "nodes to be Ready" kubectl wait --for=condition=Ready node --all --timeout=5s
     storage
     [[ $flavour == openshift ]] && openshift
+    start_podrunner
     log "cluster $name is ready"
   fi
   cat <<EOF
@@ -172,6 +232,7 @@ EOF
 down() {
   log "deleting cluster $name"
   stop_provisioner
+  stop_podrunner
   kwokctl delete cluster >&2 || true
   # Whatever kwokctl could not stop (e.g. after an interrupted start) must not hold ports or memory.
   pkill -f "$KWOK_WORKDIR/clusters/$name/" 2>/dev/null || true

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs beside the Go-built tools: promtool (package prometheus), the real
-# Prometheus parser that checks the operator's /metrics. Installs what is missing when run as root.
+# Prometheus parser that checks the operator's and zot's /metrics; htpasswd (apache2-utils) for the bcrypt entries
+# of zot's htpasswd file; ip and unshare (iproute2, util-linux), with which zot-podrunner gives each zot pod its own
+# network and mount namespace. Installs what is missing when run as root.
 set -euo pipefail
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
+command -v htpasswd >/dev/null || missing+=(apache2-utils)
+command -v ip >/dev/null || missing+=(iproute2)
+command -v unshare >/dev/null || missing+=(util-linux)
 ((${#missing[@]})) || exit 0
 if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
   echo "[system-deps] ERROR: missing Debian packages: ${missing[*]} (install them: apt-get install ${missing[*]})" >&2

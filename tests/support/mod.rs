@@ -76,6 +76,8 @@ pub fn kubeconfig(flavour: Flavour) -> PathBuf {
     } else {
         let out = Command::new(repo_root().join("hack/cluster.sh"))
             .args(["up", "--flavour", flavour.as_str()])
+            // The kubelet for zot pods of this build (cluster.sh restarts a runner whose binary changed).
+            .env("ZOT_OPERATOR_PODRUNNER", env!("CARGO_BIN_EXE_zot-podrunner"))
             .stderr(std::process::Stdio::inherit())
             .output()
             .expect("run hack/cluster.sh");
@@ -299,3 +301,4 @@ pub async fn delete_ns(client: Client, name: &str) {
         .await;
 }
 pub mod operator;
+pub mod registry;
