@@ -30,7 +30,9 @@ pub const ZOT_UID: i64 = 1000;
 /// Seconds the startup probe waits for zot to walk its storage into the metadata database before the kubelet
 /// restarts it: 30 minutes, for large registries.
 pub const STARTUP_BUDGET_SECONDS: i32 = 1800;
-const STARTUP_PERIOD_SECONDS: i32 = 10;
+/// zot opens its listener within a second or two of starting on a small registry: probing every 2 s (rather than
+/// the kubelet's default 10 s) makes a new pod Ready seconds after zot is, within the same 30-minute budget.
+const STARTUP_PERIOD_SECONDS: i32 = 2;
 /// Seconds zot keeps serving after its pod is marked terminating, while endpoints and load balancers catch up.
 pub const PRE_STOP_SLEEP_SECONDS: i64 = 5;
 /// Seconds zot gets to finish in-flight uploads after SIGTERM.
@@ -134,6 +136,9 @@ fn container(store: &ValidatedStore, platform: &Platform) -> Container {
         env_from: (!env_from.is_empty()).then_some(env_from),
         volume_mounts: Some(volume_mounts(store, platform)),
         resources: spec.resources.clone(),
+        // zot writes no termination message file; its last log lines (e.g. why it refused its configuration) are
+        // what explains a crash in the pod status.
+        termination_message_policy: Some("FallbackToLogsOnError".to_string()),
         startup_probe: Some(Probe {
             period_seconds: Some(STARTUP_PERIOD_SECONDS),
             failure_threshold: Some(STARTUP_BUDGET_SECONDS / STARTUP_PERIOD_SECONDS),
