@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs beside the Go-built tools: promtool (package prometheus), the real
-# Prometheus parser that checks the operator's /metrics. Installs what is missing when run as root.
+# Prometheus parser that checks the operator's /metrics, and jq, which reads the JSON of `go mod download -json`
+# in hack/tools.sh. Installs what is missing when run as root.
 set -euo pipefail
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
+command -v jq >/dev/null || missing+=(jq)
 ((${#missing[@]})) || exit 0
 if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
   echo "[system-deps] ERROR: missing Debian packages: ${missing[*]} (install them: apt-get install ${missing[*]})" >&2
