@@ -501,11 +501,12 @@ fn the_service_monitor_trusts_the_service_ca_behind_a_reencrypt_route() {
 }
 
 #[test]
-fn desired_objects_name_the_route_and_the_trusted_ca_bundle_in_debug() {
+fn desired_objects_name_the_route_and_the_trusted_ca_bundle_by_kind_in_debug() {
     let debug = format!("{:?}", on_openshift("{}"));
-    assert!(debug.contains("route: Some(Some(\"zot\"))"), "{debug}");
+    assert!(debug.contains("\"Route\": [\"zot\"]"), "{debug}");
     assert!(
-        debug.contains("trusted_ca_bundle: Some(Some(\"zot-trusted-ca\"))"),
+        debug.contains("\"ConfigMap\": [\"zot-trusted-ca\"]"),
         "{debug}"
     );
+    assert!(!debug.contains("config.json"), "names only: {debug}");
 }
