@@ -228,6 +228,52 @@ mod tests {
         );
     }
 
+    fn store(spec: &str) -> ValidatedStore {
+        let text = format!(
+            "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata: {{name: zot, namespace: team}}\nspec: {spec}\n"
+        );
+        let raw = serde_yaml::from_str(&text).unwrap();
+        crate::validate::validate(&raw, "team").unwrap()
+    }
+
+    #[test]
+    fn the_database_state_says_where_the_database_lives_and_how_the_volume_is_split() {
+        let snippet = store("{database: {type: embedded, embedded: {storageSize: 5Gi}}}");
+        let DatabaseState::OnDataVolume(message) = database_state(&snippet, &[]) else {
+            panic!("not on the data volume")
+        };
+        assert!(
+            message.contains("10Gi requested, of which 5Gi for the database"),
+            "{message}"
+        );
+        let remote = store("{storage: {type: s3, s3: {bucket: images}}}");
+        let bound: PersistentVolumeClaim = serde_json::from_value(
+            json!({"metadata": {"name": "zot-db"}, "status": {"phase": "Bound"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            database_state(&remote, &[bound]),
+            DatabaseState::OwnVolume {
+                claim: "zot-db".into(),
+                bound: true
+            }
+        );
+        assert_eq!(
+            database_state(&remote, &[]),
+            DatabaseState::OwnVolume {
+                claim: "zot-db".into(),
+                bound: false
+            }
+        );
+        let redis = store(
+            "{storage: {type: s3, s3: {bucket: images}}, database: {type: redis, redis: {url: 'redis://cache:6379'}}}",
+        );
+        assert_eq!(
+            database_state(&redis, &[]),
+            DatabaseState::Shared("the redis at redis://cache:6379".into())
+        );
+    }
+
     fn planned(external: Option<&str>) -> Endpoints {
         Endpoints {
             internal: Some("zot.team.svc:5000".into()),
