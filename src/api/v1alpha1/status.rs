@@ -47,7 +47,7 @@ pub enum Phase {
 
 impl Phase {
     /// The phase as written in the status (and as a metric label): a fixed string, never derived from `Debug`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Phase::Creating => "Creating",
             Phase::Running => "Running",
