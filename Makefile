@@ -6,6 +6,7 @@ SHELL := /usr/bin/env bash
 CARGO ?= cargo
 FLAVOUR ?= vanilla
 BIN := target/debug/zot-operator
+OLM := target/debug/olm
 CRD := config/crd/bases/artifact.zotregistry.io_zotartifactstores.yaml
 
 ##@ General
@@ -19,18 +20,26 @@ build: ## Build the operator binary.
 	$(CARGO) build --locked
 
 .PHONY: generate
-generate: build openshift-types bundle catalog ## Regenerate every generated file (CRDs, OpenShift models, OLM bundle and catalog) from the code.
+generate: build ## Regenerate every generated file (CRDs, OpenShift models, OLM bundle and catalog) from the code.
+	$(MAKE) --no-print-directory generate-files
+
+# The generation itself, from binaries already built (check-generated runs it in a copy of the tree with this
+# tree's binaries).
+.PHONY: generate-files
+generate-files: openshift-types
 	$(BIN) crd > $(CRD)
+	$(OLM) bundle
+	$(OLM) catalog
 
 .PHONY: bundle
 bundle: build ## Regenerate bundle/ (CSV, CRDs, annotations.yaml, scorecard config) from the code and config/.
 	$(BIN) crd > $(CRD)
-	target/debug/olm bundle
+	$(OLM) bundle
 
 .PHONY: catalog
 catalog: build ## Add the Cargo.toml version to the file-based catalog in catalog/, keeping earlier releases.
 	$(BIN) crd > $(CRD)
-	target/debug/olm catalog
+	$(OLM) catalog
 
 # The folder beside the project with the upstream OpenShift/OLM CRDs and zot examples; one variable for make, the
 # scripts and the tests.
@@ -57,10 +66,18 @@ openshift-types: ## Regenerate the Route, SCC and config.openshift.io models in 
 golden: ## Rewrite tests/golden/ from `render` of every sample (review the diff!).
 	UPDATE_GOLDEN=1 $(CARGO) test --locked --test golden
 
+GENERATED := config bundle catalog src/openshift
+
 .PHONY: check-generated
-check-generated: generate ## Fail when committed generated files differ from what `make generate` produces.
-	@git diff --exit-code -- config/ bundle/ catalog/ src/openshift/ || { echo "Generated files are stale: run 'make generate' and commit the result." >&2; exit 1; }
-	@untracked=$$(git ls-files --others --exclude-standard -- config/ bundle/ catalog/ src/openshift/); \
+check-generated: build ## Fail, with the diff, when generated files differ from what `make generate` produces. Generates in a temporary copy: the tree is never rewritten.
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	 git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$$tmp"; \
+	 $(MAKE) --no-print-directory -C "$$tmp" generate-files BIN=$(abspath $(BIN)) OLM=$(abspath $(OLM)) SHARED=$(abspath $(SHARED)) >"$$tmp.log" 2>&1 \
+	   || { cat "$$tmp.log" >&2; rm -f "$$tmp.log"; exit 1; }; \
+	 rm -f "$$tmp.log"; \
+	 stale=0; for d in $(GENERATED); do diff -ruN "$$d" "$$tmp/$$d" || stale=1; done; \
+	 if [ $$stale -ne 0 ]; then echo "Generated files are stale (diff above: tree, then generated): run 'make generate' and commit the result." >&2; exit 1; fi
+	@untracked=$$(git ls-files --others --exclude-standard -- $(GENERATED)); \
 	 if [ -n "$$untracked" ]; then echo "Generated files are not committed: $$untracked" >&2; exit 1; fi
 
 .PHONY: lint
@@ -85,9 +102,12 @@ bench: ## Benchmarks, figures printed: the pure reconcile steps per sample (BENC
 	$(CARGO) bench --locked --bench render
 	$(CARGO) bench --locked --bench scale
 
+# Every test binary that needs no cluster and no built tool.
+UNIT_TESTS := golden crd cel_rules properties zot_examples cli
+
 .PHONY: unit
-unit: ## Only the fast tests that need no cluster.
-	$(CARGO) test --locked --lib --bins
+unit: ## Every test that needs no cluster: unit tests, golden files, CRD, CEL rules (client-side), properties, zot examples, CLI.
+	$(CARGO) test --locked --lib --bins $(addprefix --test ,$(UNIT_TESTS))
 
 ##@ Test platform
 .PHONY: tools

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs beside the Go-built tools: promtool (package prometheus), the real
-# Prometheus parser that checks the operator's and zot's /metrics; htpasswd (apache2-utils) for the bcrypt entries
-# of zot's htpasswd file; ip and unshare (iproute2, util-linux), with which zot-podrunner gives each zot pod its own
-# network and mount namespace. Installs what is missing when run as root.
+# Prometheus parser that checks the operator's and zot's /metrics; jq, which reads the JSON of `go mod download
+# -json` in hack/tools.sh; htpasswd (apache2-utils) for the bcrypt entries of zot's htpasswd file; ip and unshare
+# (iproute2, util-linux), with which zot-podrunner gives each zot pod its own network and mount namespace. Installs
+# what is missing when run as root.
 set -euo pipefail
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
+command -v jq >/dev/null || missing+=(jq)
 command -v htpasswd >/dev/null || missing+=(apache2-utils)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v unshare >/dev/null || missing+=(util-linux)

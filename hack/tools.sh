@@ -78,7 +78,7 @@ build_etcd() {
 build_kube() {
   local out=$1 w gomod minor staging ldflags pkg
   w=$(wrapper kube)
-  gomod=$(cd "$w" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  gomod=$(cd "$w" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | jq -r '.GoMod // empty')
   [[ -f $gomod ]] || die "could not download k8s.io/kubernetes@$KUBERNETES_VERSION"
   # Every staging module k8s.io/kubernetes replaces with ./staging/src/... is published as v0.<minor>.<patch>.
   staging=$(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\1#p' "$gomod" | sort -u)
@@ -162,7 +162,7 @@ build_zot() {
 build_servicemonitor-crd() {
   local out=$1 w dir
   w=$(wrapper servicemonitor-crd)
-  dir=$(cd "$w" && go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  dir=$(cd "$w" && go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" | jq -r '.Dir // empty')
   cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" "$out/"
 }
 
@@ -234,12 +234,20 @@ ensure() {
   if [[ -f $dir/.complete ]]; then
     return 0
   fi
-  log "$tool $(version_of "$tool"): building from Go modules into $dir (first time only)"
-  start=$SECONDS
-  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-  "build_$tool" "$dir.tmp" || die "building $tool $(version_of "$tool") failed"
-  rm -rf "$dir" && mv "$dir.tmp" "$dir" && touch "$dir/.complete"
-  log "$tool $(version_of "$tool"): built in $((SECONDS - start))s"
+  # Several test threads (or processes) may ask for the same tool at once: one builds it under a lock on the tool's
+  # directory, the others wait and then find it complete. The lock is held in a subshell, so that it is released
+  # however the build ends.
+  mkdir -p "$(dirname "$dir")"
+  (
+    flock 8
+    [[ -f $dir/.complete ]] && exit 0
+    log "$tool $(version_of "$tool"): building from Go modules into $dir (first time only)"
+    start=$SECONDS
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    "build_$tool" "$dir.tmp" 8>&- || die "building $tool $(version_of "$tool") failed"
+    rm -rf "$dir" && mv "$dir.tmp" "$dir" && touch "$dir/.complete"
+    log "$tool $(version_of "$tool"): built in $((SECONDS - start))s"
+  ) 8>"$dir.lock" || exit 1
 }
 
 # zot and operator-sdk are not in the default set: the Go module proxy refuses zotregistry.dev/zot/v2 (403 for

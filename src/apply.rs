@@ -1,18 +1,65 @@
 //! Server-side apply of a store's children with one field manager, and pruning of owned children that are no
 //! longer desired — selected by label and by the store's owner UID only, never by name alone.
-use std::fmt::Debug;
-
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, ObjectMeta};
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
-use kube::core::{ApiResource, NamespaceResourceScope};
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource, ResourceExt};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tracing::{Instrument, info_span};
 
-use crate::api::names::{self, MANAGED_BY};
-use crate::controller::Error;
+use crate::api::names::{self, MANAGED_BY, label};
+use crate::children::{Caches, ChildKind, Objects, with_child_kinds};
+
+/// A child the API server would not apply or delete.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Server-side apply of a child.
+    #[error("applying {kind} {name}: {source}")]
+    Apply {
+        kind: &'static str,
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// Deleting a child that is no longer wanted.
+    #[error("pruning {kind} {name}: {source}")]
+    Prune {
+        kind: &'static str,
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
+}
+
+impl Error {
+    /// A fixed label for metrics and spans.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Error::Apply { .. } => "apply",
+            Error::Prune { .. } => "prune",
+        }
+    }
+
+    /// The condition reason and message a store shows when this failure persists: the API server's own message,
+    /// not the client's debug dump.
+    pub fn refusal(&self) -> (&'static str, String) {
+        let (reason, what, source) = match self {
+            Error::Apply { kind, name, source } => {
+                ("ApplyFailed", format!("applying {kind} {name}"), source)
+            }
+            Error::Prune { kind, name, source } => {
+                ("PruneFailed", format!("deleting {kind} {name}"), source)
+            }
+        };
+        let why = match source {
+            kube::Error::Api(status) => format!("{} (HTTP {})", status.message, status.code),
+            other => other.to_string(),
+        };
+        (
+            reason,
+            format!("{what} failed: {why}; retrying with backoff"),
+        )
+    }
+}
 
 /// One thing apply or prune did to a child, for Events.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,75 +85,54 @@ pub fn owned_by<K: Resource>(obj: &K, owner: &Owner<'_>) -> bool {
     let labels = obj.meta().labels.as_ref();
     let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
     obj.meta().namespace.as_deref() == Some(owner.namespace)
-        && label("app.kubernetes.io/managed-by") == Some(MANAGED_BY)
-        && label("app.kubernetes.io/instance") == Some(owner.store)
+        && label(label::MANAGED_BY) == Some(MANAGED_BY)
+        && label(label::INSTANCE) == Some(owner.store)
         && obj
             .owner_references()
             .iter()
             .any(|r| r.uid == owner.uid && r.controller == Some(true))
 }
 
+macro_rules! apply_kinds {
+    ($($field:ident: $kind:ty),* $(,)?) => {
+        /// Applies every desired child kind by kind, in the order of the one table of kinds (identity and
+        /// configuration first, workloads last), pruning what the store owns but no longer wants. A kind the
+        /// platform does not serve (no cache) is skipped.
+        pub async fn apply_all(
+            client: &Client,
+            owner: &Owner<'_>,
+            desired: Objects,
+            caches: &Caches,
+        ) -> Result<Vec<Change>, Error> {
+            let Objects { $($field,)* } = desired;
+            let mut changes = Vec::new();
+            $(
+                if let Some(cache) = &caches.$field {
+                    changes.extend(sync(client, owner, $field, cache).await?);
+                }
+            )*
+            Ok(changes)
+        }
+    };
+}
+with_child_kinds!(apply_kinds);
+
 /// Applies the `desired` objects of one kind and deletes every other object of that kind the store owns (as the
 /// cache `observed` shows them). Returns what changed.
-pub async fn sync<K>(
+pub async fn sync<K: ChildKind>(
     client: &Client,
     owner: &Owner<'_>,
     desired: Vec<K>,
     observed: &Store<K>,
-) -> Result<Vec<Change>, Error>
-where
-    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + Debug
-        + Serialize
-        + DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
-{
-    let api: Api<K> = Api::namespaced(client.clone(), owner.namespace);
-    apply_and_prune(&api, kind_of::<K>(), &(), owner, desired, observed).await
-}
-
-/// [`sync`] for a kind known only at run time (e.g. the ServiceMonitor, whose CRD may be absent).
-pub async fn sync_dynamic(
-    client: &Client,
-    owner: &Owner<'_>,
-    resource: &ApiResource,
-    desired: Option<DynamicObject>,
-    observed: &Store<DynamicObject>,
 ) -> Result<Vec<Change>, Error> {
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), owner.namespace, resource);
-    let desired = desired.into_iter().collect();
-    apply_and_prune(
-        &api,
-        static_kind(&resource.kind),
-        resource,
-        owner,
-        desired,
-        observed,
-    )
-    .await
-}
-
-async fn apply_and_prune<K>(
-    api: &Api<K>,
-    kind: &'static str,
-    dyntype: &K::DynamicType,
-    owner: &Owner<'_>,
-    desired: Vec<K>,
-    observed: &Store<K>,
-) -> Result<Vec<Change>, Error>
-where
-    K: Resource + Clone + Debug + Serialize + DeserializeOwned,
-    K::DynamicType: Eq + std::hash::Hash + Clone,
-{
+    let api = K::api(client, owner.namespace);
+    let kind = K::KIND;
     let mut changes = Vec::new();
     let mut wanted = Vec::new();
     for obj in desired {
         let name = obj.name_any();
         let before =
-            observed.get(&ObjectRef::new_with(&name, dyntype.clone()).within(owner.namespace));
+            observed.get(&ObjectRef::new_with(&name, K::dyntype()).within(owner.namespace));
         let after = api
             .patch(&name, &params(), &Patch::Apply(&obj))
             .instrument(info_span!("apply", kind, name = %name))
@@ -132,7 +158,7 @@ where
     for stale in observed.state() {
         if owned_by(stale.as_ref(), owner) && !wanted.contains(&stale.name_any()) {
             let name = stale.name_any();
-            delete(api, kind, &name).await?;
+            delete(&api, kind, &name).await?;
             changes.push(Change::Pruned { kind, name });
         }
     }
@@ -142,7 +168,6 @@ where
 fn is_ours(entry: &ManagedFieldsEntry) -> bool {
     entry.manager.as_deref() == Some(MANAGED_BY) && entry.operation.as_deref() == Some("Apply")
 }
-
 /// Trims what a cache keeps of a child to what the operator reads: other managers' managedFields entries and every
 /// field set (a copy of the whole object's shape, often the larger part of it) are dropped; our entry's time and
 /// version remain, which is what [`changed_by_us`] compares.
@@ -179,10 +204,7 @@ fn changed_by_us(before: &ObjectMeta, after: &ObjectMeta) -> bool {
         && (ours(before) != ours(after) || before.generation != after.generation)
 }
 
-async fn delete<K>(api: &Api<K>, kind: &'static str, name: &str) -> Result<(), Error>
-where
-    K: Resource + Clone + DeserializeOwned + Debug,
-{
+async fn delete<K: ChildKind>(api: &Api<K>, kind: &'static str, name: &str) -> Result<(), Error> {
     match api
         .delete(name, &DeleteParams::background())
         .instrument(info_span!("prune", kind, name = %name))
@@ -198,38 +220,9 @@ where
     }
 }
 
-fn kind_of<K: Resource<DynamicType = ()>>() -> &'static str {
-    static_kind(&K::kind(&()))
-}
-
-/// Kinds as `&'static str` for spans, metrics and events: the kinds the operator manages are a fixed set.
-fn static_kind(kind: &str) -> &'static str {
-    const KINDS: [&str; 14] = [
-        "ServiceAccount",
-        "Secret",
-        "ConfigMap",
-        "PersistentVolumeClaim",
-        "Service",
-        "NetworkPolicy",
-        "PodDisruptionBudget",
-        "Ingress",
-        "Route",
-        "ServiceMonitor",
-        "StatefulSet",
-        "Deployment",
-        "HorizontalPodAutoscaler",
-        "ZotArtifactStore",
-    ];
-    KINDS
-        .iter()
-        .find(|k| **k == kind)
-        .copied()
-        .unwrap_or("Other")
-}
-
 /// The label selector of every object the operator manages (used by its watches).
 pub fn managed_selector() -> String {
-    format!("app.kubernetes.io/managed-by={}", names::MANAGED_BY)
+    names::managed_selector()
 }
 
 #[cfg(test)]
@@ -244,15 +237,9 @@ mod tests {
         s.metadata.name = Some("x".into());
         s.metadata.namespace = Some(ns.into());
         let mut labels = std::collections::BTreeMap::new();
-        labels.insert(
-            "app.kubernetes.io/instance".to_string(),
-            instance.to_string(),
-        );
+        labels.insert(label::INSTANCE.to_string(), instance.to_string());
         if managed {
-            labels.insert(
-                "app.kubernetes.io/managed-by".to_string(),
-                MANAGED_BY.to_string(),
-            );
+            labels.insert(label::MANAGED_BY.to_string(), MANAGED_BY.to_string());
         }
         s.metadata.labels = Some(labels);
         s.metadata.owner_references = Some(vec![OwnerReference {
@@ -290,9 +277,21 @@ mod tests {
     }
 
     #[test]
-    fn kinds_map_to_fixed_labels() {
-        assert_eq!(kind_of::<Service>(), "Service");
-        assert_eq!(static_kind("Unheard"), "Other");
+    fn a_refused_apply_shows_the_api_servers_message() {
+        let status =
+            kube::core::Status::failure("exceeded quota: pods=10", "Forbidden").with_code(403);
+        let error = Error::Apply {
+            kind: "Service",
+            name: "zot".into(),
+            source: kube::Error::Api(Box::new(status)),
+        };
+        let (reason, message) = error.refusal();
+        assert_eq!(reason, "ApplyFailed");
+        assert_eq!(
+            message,
+            "applying Service zot failed: exceeded quota: pods=10 (HTTP 403); retrying with backoff"
+        );
+        assert_eq!(error.category(), "apply");
     }
 
     fn meta(rv: &str, entries: serde_json::Value) -> ObjectMeta {

@@ -1,5 +1,6 @@
 //! The offline `render` command: a ZotArtifactStore file in, every object the operator would create out, as one
 //! multi-document YAML stream (like `helm template`).
+use std::any::Any;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
@@ -8,7 +9,9 @@ use k8s_openapi::api::core::v1::Secret;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::api::v1alpha1::ZotArtifactStore;
+use crate::api::names;
+use crate::api::v1alpha1::{ZotArtifactStore, messages};
+use crate::children::{ChildKind, Visitor};
 use crate::platform::Platform;
 use crate::render::{self, Desired, Inputs};
 use crate::validate::{self, Refusal};
@@ -95,12 +98,25 @@ fn parse(text: &str) -> Result<ZotArtifactStore, RenderError> {
     let value: Value = serde_yaml::from_str(text).map_err(|e| RenderError::Parse(e.to_string()))?;
     let kind = value.get("kind").and_then(Value::as_str);
     let api_version = value.get("apiVersion").and_then(Value::as_str);
-    if kind != Some("ZotArtifactStore") || api_version != Some("artifact.zotregistry.io/v1alpha1") {
+    if kind != Some(names::KIND) || api_version != Some(names::API_VERSION) {
         return Err(RenderError::Parse(format!(
-            "expected apiVersion artifact.zotregistry.io/v1alpha1 and kind ZotArtifactStore, found {} {}",
+            "expected apiVersion {} and kind {}, found {} {}",
+            names::API_VERSION,
+            names::KIND,
             api_version.unwrap_or("<none>"),
             kind.unwrap_or("<none>")
         )));
+    }
+    // The product's users write `serviceMonitor: true`; the API server refuses it as a type error that does not
+    // say what to write instead, so this does.
+    if value
+        .pointer("/spec/metrics/prometheus/serviceMonitor")
+        .is_some_and(Value::is_boolean)
+    {
+        return Err(RenderError::Refused(Refusal {
+            field: "spec.metrics.prometheus.serviceMonitor".to_string(),
+            reason: messages::SERVICE_MONITOR_BOOLEAN.to_string(),
+        }));
     }
     // The API server prunes unknown fields (with a warning); offline, a misspelt field would silently do
     // nothing, so it is refused.
@@ -163,60 +179,27 @@ fn readable_secret(secret: &Secret) -> Result<Value, RenderError> {
     Ok(out)
 }
 
-/// Every object in the order the operator applies them: identity and configuration first, workloads last.
+/// Every object in the order the operator applies them (the one table of child kinds), Secrets readable.
 fn objects(desired: Desired) -> Result<Vec<Value>, RenderError> {
-    let Desired {
-        service_account,
-        config_secret,
-        oidc_secret,
-        database_claim,
-        services,
-        network_policy,
-        pod_disruption_budget,
-        ingress,
-        route,
-        trusted_ca_bundle,
-        service_monitor,
-        statefulset,
-        deployment,
-        horizontal_pod_autoscaler,
-    } = desired;
-    let mut out = vec![value(&service_account)?, readable_secret(&config_secret)?];
-    if let Some(secret) = &oidc_secret {
-        out.push(readable_secret(secret)?);
+    let mut printed = Printed::default();
+    desired.into_objects().visit(&mut printed)?;
+    Ok(printed.0)
+}
+
+#[derive(Default)]
+struct Printed(Vec<Value>);
+
+impl Visitor for Printed {
+    type Error = RenderError;
+
+    fn visit<K: ChildKind>(&mut self, objects: Vec<K>) -> Result<(), RenderError> {
+        for object in &objects {
+            let shown = match (object as &dyn Any).downcast_ref::<Secret>() {
+                Some(secret) => readable_secret(secret)?,
+                None => value(object)?,
+            };
+            self.0.push(shown);
+        }
+        Ok(())
     }
-    for object in trusted_ca_bundle.iter() {
-        out.push(value(object)?);
-    }
-    for object in database_claim.iter() {
-        out.push(value(object)?);
-    }
-    for object in &services {
-        out.push(value(object)?);
-    }
-    for object in network_policy.iter() {
-        out.push(value(object)?);
-    }
-    for object in pod_disruption_budget.iter() {
-        out.push(value(object)?);
-    }
-    for object in ingress.iter() {
-        out.push(value(object)?);
-    }
-    for object in route.iter() {
-        out.push(value(object)?);
-    }
-    for object in service_monitor.iter() {
-        out.push(value(object)?);
-    }
-    for object in statefulset.iter() {
-        out.push(value(object)?);
-    }
-    for object in deployment.iter() {
-        out.push(value(object)?);
-    }
-    for object in horizontal_pod_autoscaler.iter() {
-        out.push(value(object)?);
-    }
-    Ok(out)
 }

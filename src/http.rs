@@ -2,11 +2,12 @@
 //! - `GET /metrics`: the operator's metrics in the Prometheus text format ([`crate::metrics`]);
 //! - `GET /healthz`: `200 ok` while the process serves requests (liveness probe);
 //! - `GET /readyz`: `200` once the watches have synced, `503` before (readiness probe); the body says whether this
-//!   replica is the `leader` or a `standby`.
+//!   replica is the `leader` or a `standby`; while something stops the operator from working (e.g. its Lease
+//!   namespace is missing) `503` with what to do.
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::State;
@@ -49,6 +50,8 @@ pub struct Readiness {
 struct ReadinessState {
     synced: AtomicBool,
     leader: AtomicBool,
+    /// What keeps the operator from working, and what to do about it.
+    problem: Mutex<Option<String>>,
 }
 
 impl Readiness {
@@ -62,6 +65,18 @@ impl Readiness {
         self.inner.synced.store(synced, Ordering::Release);
     }
 
+    /// Records what keeps the operator from working (None once it is gone): `/readyz` fails with it meanwhile.
+    pub fn set_problem(&self, problem: Option<String>) {
+        if let Ok(mut current) = self.inner.problem.lock() {
+            *current = problem;
+        }
+    }
+
+    /// What keeps the operator from working, if anything.
+    pub fn problem(&self) -> Option<String> {
+        self.inner.problem.lock().ok().and_then(|p| p.clone())
+    }
+
     /// Records whether this replica holds the leader lease.
     pub fn set_leader(&self, leader: bool) {
         self.inner.leader.store(leader, Ordering::Release);
@@ -69,7 +84,7 @@ impl Readiness {
 
     /// Whether `/readyz` answers 200.
     pub fn is_ready(&self) -> bool {
-        self.inner.synced.load(Ordering::Acquire)
+        self.inner.synced.load(Ordering::Acquire) && self.problem().is_none()
     }
 
     /// Whether this replica holds the leader lease.
@@ -160,7 +175,12 @@ async fn healthz() -> &'static str {
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let role = state.readiness.role();
-    if state.readiness.is_ready() {
+    if let Some(problem) = state.readiness.problem() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {problem} ({role})\n"),
+        )
+    } else if state.readiness.is_ready() {
         (StatusCode::OK, format!("ready: {role}\n"))
     } else {
         (
@@ -272,6 +292,21 @@ mod tests {
 
         readiness.set_synced(false);
         assert_eq!(get(addr, "/readyz").await.status, 503);
+    }
+
+    #[tokio::test]
+    async fn readyz_fails_with_what_to_do_while_a_problem_stops_the_operator() {
+        let readiness = Readiness::new();
+        readiness.set_synced(true);
+        let (addr, _stop) = start(Metrics::new().unwrap(), readiness.clone()).await;
+        readiness.set_problem(Some(
+            "the Lease namespace x does not exist: create it".into(),
+        ));
+        let response = get(addr, "/readyz").await;
+        assert_eq!(response.status, 503);
+        assert!(response.body.contains("create it"), "{}", response.body);
+        readiness.set_problem(None);
+        assert_eq!(get(addr, "/readyz").await.status, 200);
     }
 
     #[tokio::test]

@@ -12,7 +12,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, PostParams};
 use kube::{Client, Error as KubeError};
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 /// Where and as whom to hold the Lease.
 #[derive(Clone, Debug)]
@@ -34,6 +34,7 @@ pub enum Role {
 /// A running election: `role()` says whether this replica leads; `changed()` waits for a change.
 pub struct Election {
     role: watch::Receiver<Role>,
+    problem: watch::Receiver<Option<String>>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -42,9 +43,15 @@ impl Election {
     /// Starts campaigning in the background.
     pub fn start(client: Client, config: LeaseConfig) -> Self {
         let (role_tx, role) = watch::channel(Role::Standby);
+        let (problem_tx, problem) = watch::channel(None);
         let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(campaign(client, config, role_tx, stop_rx));
-        Election { role, stop, task }
+        let task = tokio::spawn(campaign(client, config, role_tx, problem_tx, stop_rx));
+        Election {
+            role,
+            problem,
+            stop,
+            task,
+        }
     }
 
     pub fn role(&self) -> Role {
@@ -54,6 +61,11 @@ impl Election {
     /// A receiver that follows the role.
     pub fn subscribe(&self) -> watch::Receiver<Role> {
         self.role.clone()
+    }
+
+    /// A receiver that follows what keeps the election from working at all (see [`problem`]), None meanwhile.
+    pub fn problems(&self) -> watch::Receiver<Option<String>> {
+        self.problem.clone()
     }
 
     /// Waits until this replica leads.
@@ -76,15 +88,34 @@ async fn campaign(
     client: Client,
     config: LeaseConfig,
     role: watch::Sender<Role>,
+    problems: watch::Sender<Option<String>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let leases: Api<Lease> = Api::namespaced(client, &config.namespace);
     loop {
         let now = Timestamp::now();
-        let next = match try_acquire_or_renew(&leases, &config, now).await {
+        let result = try_acquire_or_renew(&leases, &config, now).await;
+        let found = result.as_ref().err().and_then(|e| problem(e, &config));
+        problems.send_if_modified(|current| {
+            let changed = *current != found;
+            if changed {
+                match &found {
+                    Some(p) => error!(lease = %config.name, "{p}"),
+                    None if current.is_some() => {
+                        info!(lease = %config.name, "the lease can be held again")
+                    }
+                    None => {}
+                }
+            }
+            *current = found.clone();
+            changed
+        });
+        let next = match result {
             Ok(r) => r,
             Err(e) => {
-                warn!(lease = %config.name, error = %e, "lease round failed");
+                if found.is_none() {
+                    warn!(lease = %config.name, error = %e, "lease round failed");
+                }
                 // A replica that cannot renew must stop leading before another may take over.
                 Role::Standby
             }
@@ -107,6 +138,29 @@ async fn campaign(
             warn!(lease = %config.name, error = %e, "could not release the lease");
         }
         role.send_replace(Role::Standby);
+    }
+}
+
+/// What an election error means for a person, when it is not a passing failure but keeps the operator from ever
+/// leading: the Lease's namespace is missing, or the operator may not use Leases there. None for other errors.
+pub fn problem(error: &KubeError, config: &LeaseConfig) -> Option<String> {
+    let KubeError::Api(status) = error else {
+        return None;
+    };
+    let ns = &config.namespace;
+    match status.code {
+        404 => Some(format!(
+            "the leader-election Lease cannot be created: namespace {ns:?} does not exist ({}). Create it \
+             (kubectl create namespace {ns}), point --leader-election-namespace (POD_NAMESPACE) at an existing \
+             namespace, or run a single replica with --leader-elect=false",
+            status.message
+        )),
+        403 => Some(format!(
+            "the operator may not use Leases in namespace {ns:?} ({}). Grant it the leader-election Role of \
+             config/rbac in that namespace, or run a single replica with --leader-elect=false",
+            status.message
+        )),
+        _ => None,
     }
 }
 
@@ -182,4 +236,42 @@ async fn release(leases: &Api<Lease>, config: &LeaseConfig) -> Result<(), KubeEr
         .replace(&config.name, &PostParams::default(), &lease)
         .await
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> LeaseConfig {
+        LeaseConfig {
+            namespace: "zot-operator-system".into(),
+            name: "zot-operator".into(),
+            identity: "me".into(),
+            lease_duration: Duration::from_secs(15),
+            renew_every: Duration::from_secs(5),
+        }
+    }
+
+    fn api_error(code: u16, message: &str) -> KubeError {
+        KubeError::Api(Box::new(
+            kube::core::Status::failure(message, "NotFound").with_code(code),
+        ))
+    }
+
+    #[test]
+    fn a_missing_lease_namespace_is_a_problem_that_says_what_to_do() {
+        let error = api_error(404, "namespaces \"zot-operator-system\" not found");
+        let problem = problem(&error, &config()).unwrap_or_default();
+        assert!(
+            problem.contains("kubectl create namespace zot-operator-system"),
+            "{problem}"
+        );
+        assert!(problem.contains("--leader-elect=false"), "{problem}");
+    }
+
+    #[test]
+    fn a_passing_failure_is_no_problem() {
+        assert_eq!(problem(&api_error(500, "etcd timeout"), &config()), None);
+        assert_eq!(problem(&api_error(409, "conflict"), &config()), None);
+    }
 }

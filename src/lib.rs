@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod children;
 pub mod cli;
 pub mod client;
 pub mod controller;
@@ -12,6 +13,7 @@ pub mod metrics;
 pub mod openshift;
 pub mod platform;
 pub mod render;
+pub mod scope;
 pub mod status;
 pub mod telemetry;
 pub mod validate;

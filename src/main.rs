@@ -48,12 +48,15 @@ struct RunArgs {
     /// Address of the /metrics, /healthz and /readyz endpoints.
     #[arg(long, env = "ZOT_OPERATOR_HTTP_ADDR", default_value = "0.0.0.0:8080")]
     http_addr: std::net::SocketAddr,
-    /// Hold a coordination.k8s.io Lease so that only one replica reconciles.
-    #[arg(long, env = "ZOT_OPERATOR_LEADER_ELECT", default_value_t = true, action = clap::ArgAction::Set)]
-    leader_elect: bool,
-    /// Namespace of the Lease (the operator's own namespace).
-    #[arg(long, env = "POD_NAMESPACE", default_value = "zot-operator-system")]
-    leader_election_namespace: String,
+    /// Hold a coordination.k8s.io Lease so that only one replica reconciles. Default: on when the Lease's
+    /// namespace is known (POD_NAMESPACE, or the namespace of the pod the operator runs in), off for a local run
+    /// outside the cluster (then run one operator only).
+    #[arg(long, env = "ZOT_OPERATOR_LEADER_ELECT", action = clap::ArgAction::Set)]
+    leader_elect: Option<bool>,
+    /// Namespace of the Lease (the operator's own namespace). Default: the namespace of the pod the operator runs
+    /// in.
+    #[arg(long, env = "POD_NAMESPACE")]
+    leader_election_namespace: Option<String>,
     /// Name of the Lease.
     #[arg(long, env = "ZOT_OPERATOR_LEASE_NAME", default_value = "zot-operator")]
     lease_name: String,
@@ -153,11 +156,35 @@ fn run(args: RunArgs) -> ExitCode {
             let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
             format!("{}-{}", host.trim(), std::process::id())
         });
+        let lease_namespace = args
+            .leader_election_namespace
+            .filter(|ns| !ns.is_empty())
+            .or_else(in_cluster_namespace);
+        let lease_namespace = match (args.leader_elect, lease_namespace) {
+            (Some(false), _) => None,
+            (_, Some(namespace)) => Some(namespace),
+            (Some(true), None) => {
+                tracing::error!(
+                    "--leader-elect needs the Lease's namespace: not running in a pod, the operator cannot tell its \
+                     own; set --leader-election-namespace (POD_NAMESPACE), or --leader-elect=false to run one \
+                     operator without a Lease"
+                );
+                telemetry.shutdown().await;
+                return ExitCode::from(2);
+            }
+            (None, None) => {
+                tracing::info!(
+                    "not running in a pod and no --leader-election-namespace: leader election is off, run one \
+                     operator only (--leader-elect=true --leader-election-namespace=NS turns it on)"
+                );
+                None
+            }
+        };
         let config = zot_operator::controller::RunConfig {
             http_addr: args.http_addr,
-            lease: args.leader_elect.then(|| {
+            lease: lease_namespace.map(|namespace| {
                 zot_operator::controller::lease_config(
-                    args.leader_election_namespace,
+                    namespace,
                     args.lease_name,
                     identity.clone(),
                 )
@@ -177,4 +204,12 @@ fn run(args: RunArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     })
+}
+
+/// The namespace of the pod the operator runs in, from its ServiceAccount token mount; None outside a pod.
+fn in_cluster_namespace() -> Option<String> {
+    std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+        .ok()
+        .map(|ns| ns.trim().to_string())
+        .filter(|ns| !ns.is_empty())
 }

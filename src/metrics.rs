@@ -5,7 +5,7 @@
 //! | `zot_operator_reconciliations_total` | counter | `result` = `success` \| `error` |
 //! | `zot_operator_reconcile_errors_total` | counter | `category` = the failed step's fixed category string |
 //! | `zot_operator_reconcile_duration_seconds` | histogram | |
-//! | `zot_operator_stores` | gauge | `phase` = `Pending` \| `Creating` \| `Running` \| `Updating` \| `Failed` \| `Deleting` (\| `Unknown`) |
+//! | `zot_operator_stores` | gauge | `phase` = `Creating` \| `Running` \| `Updating` \| `Failed` (\| `Unknown`) |
 //! | `zot_operator_stores_ready` | gauge | |
 //!
 //! The two gauges are computed from one record per store (namespace, name), so a store reconciled many times is
@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use crate::api::v1alpha1::Phase;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -25,12 +26,16 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// Prefix of every metric name.
 const NAMESPACE: &str = "zot_operator";
 
-/// The phases a `ZotArtifactStore` reports in `status.phase`; each is always present in `zot_operator_stores`.
-pub const PHASES: [&str; 6] = [
-    "Pending", "Creating", "Running", "Updating", "Failed", "Deleting",
+/// The phases a `ZotArtifactStore` reports in `status.phase` (from [`Phase`]); each is always present in
+/// `zot_operator_stores`.
+pub const PHASES: [&str; 4] = [
+    Phase::Creating.as_str(),
+    Phase::Running.as_str(),
+    Phase::Updating.as_str(),
+    Phase::Failed.as_str(),
 ];
 
-/// `phase` label of stores whose phase is none of [`PHASES`].
+/// `phase` label of stores without a phase or whose phase is none of [`PHASES`].
 const UNKNOWN_PHASE: &str = "Unknown";
 
 /// Histogram buckets of a reconcile's duration, in seconds: from a no-op reconcile to one waiting on slow API calls.
@@ -163,11 +168,11 @@ impl Metrics {
             .inc();
     }
 
-    /// Records the status of the store `namespace/name`: its `status.phase` (`None` before it has one, counted as
-    /// `Pending`; a phase outside [`PHASES`] is counted as `Unknown`) and whether it is ready.
+    /// Records the status of the store `namespace/name`: its `status.phase` (`None`, or a phase outside
+    /// [`PHASES`], is counted as `Unknown`) and whether it is ready.
     pub fn set_store_phase(&self, namespace: &str, name: &str, phase: Option<&str>, ready: bool) {
         let phase = match phase {
-            None => "Pending",
+            None => UNKNOWN_PHASE,
             Some(p) => PHASES
                 .into_iter()
                 .find(|known| *known == p)
@@ -369,12 +374,12 @@ mod tests {
         let ready = || sample(&metrics.encode(), "zot_operator_stores_ready");
 
         metrics.set_store_phase("a", "one", None, false);
-        assert_eq!(stores("Pending"), Some(1.0));
+        assert_eq!(stores("Unknown"), Some(1.0));
         metrics.set_store_phase("a", "one", Some("Creating"), false);
         metrics.set_store_phase("b", "one", Some("Running"), true);
         metrics.set_store_phase("a", "one", Some("Running"), true);
         metrics.set_store_phase("a", "one", Some("Running"), true);
-        assert_eq!(stores("Pending"), Some(0.0));
+        assert_eq!(stores("Unknown").unwrap_or(0.0), 0.0);
         assert_eq!(stores("Creating"), Some(0.0));
         assert_eq!(
             stores("Running"),
@@ -383,11 +388,11 @@ mod tests {
         );
         assert_eq!(ready(), Some(2.0));
 
-        metrics.set_store_phase("a", "one", Some("Deleting"), false);
+        metrics.set_store_phase("a", "one", Some("Failed"), false);
         assert_eq!(stores("Running"), Some(1.0));
         assert_eq!(ready(), Some(1.0));
         metrics.forget_store("a", "one");
-        assert_eq!(stores("Deleting"), Some(0.0));
+        assert_eq!(stores("Failed"), Some(0.0));
         metrics.forget_store("b", "one");
         assert_eq!(stores("Running"), Some(0.0));
         assert_eq!(ready(), Some(0.0));

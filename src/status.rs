@@ -5,6 +5,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use crate::api::v1alpha1::{Endpoints, Phase, ZotArtifactStoreStatus};
 
+mod observed;
+mod running;
+
+pub use observed::{
+    claims_bound, database_state, deployment_rollout, resolve_endpoints, statefulset_rollout,
+};
+
 /// Condition types the operator maintains.
 pub mod types {
     pub const READY: &str = "Ready";
@@ -13,6 +20,7 @@ pub mod types {
     pub const DEGRADED: &str = "Degraded";
     pub const CONFIG_READY: &str = "ConfigReady";
     pub const STORAGE_READY: &str = "StorageReady";
+    pub const DATABASE_READY: &str = "DatabaseReady";
     pub const ROUTE_READY: &str = "RouteReady";
     pub const SECURITY_CONTEXT_READY: &str = "SecurityContextReady";
 }
@@ -47,6 +55,8 @@ pub struct Applied {
     pub workload: Option<Workload>,
     /// Whether every PersistentVolumeClaim of the store is Bound; None when it has none (yet).
     pub claims_bound: Option<bool>,
+    /// Where zot's metadata database lives; None leaves DatabaseReady out.
+    pub database: Option<DatabaseState>,
     /// Route admitted by a router: Some(true/false), or None when there is no Route (or no router answered).
     pub route: Option<RouteState>,
     /// Requests the platform cannot serve, as (field, reason): each becomes a Degraded condition.
@@ -59,6 +69,22 @@ pub struct Applied {
     pub zot_version: Option<String>,
     /// Label selector of the pods.
     pub selector: String,
+}
+
+/// zot's metadata database as observed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseState {
+    /// The embedded BoltDB on the data volume (filesystem storage), with what the volume holds.
+    OnDataVolume(String),
+    /// The embedded BoltDB on its own claim (remote storage).
+    OwnVolume {
+        /// Name of the claim.
+        claim: String,
+        /// Whether the claim is bound.
+        bound: bool,
+    },
+    /// A database shared by every replica (redis, DynamoDB), described for a person.
+    Shared(String),
 }
 
 /// A Route as its routers report it.
@@ -83,6 +109,14 @@ fn condition(type_: &str, ok: bool, reason: &str, message: impl Into<String>) ->
     }
 }
 
+/// A condition whose status the operator cannot tell.
+fn unknown(type_: &str, reason: &str, message: impl Into<String>) -> Condition {
+    Condition {
+        status: "Unknown".to_string(),
+        ..condition(type_, false, reason, message)
+    }
+}
+
 /// The status for a store at `generation`, given the previous status and what was observed. Conditions keep their
 /// `lastTransitionTime` when their status did not change; `now` stamps the ones that did.
 pub fn compute(
@@ -93,7 +127,7 @@ pub fn compute(
 ) -> ZotArtifactStoreStatus {
     let (phase, mut conditions, mut status) = match observed {
         Observed::Blocked { reason, message } => blocked(previous, reason, message),
-        Observed::Applied(applied) => running(applied),
+        Observed::Applied(applied) => running::running(applied),
     };
     for c in &mut conditions {
         c.observed_generation = generation;
@@ -121,174 +155,6 @@ fn blocked(
     // What runs keeps running: keep the last observed replica counts and endpoints.
     let status = previous.cloned().unwrap_or_default();
     (Phase::Failed, conditions, status)
-}
-
-fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactStoreStatus) {
-    let mut conditions = vec![condition(
-        types::CONFIG_READY,
-        true,
-        "Rendered",
-        "zot's configuration and every child object are applied",
-    )];
-    let workload = applied.workload.clone().unwrap_or_default();
-    let exists = applied.workload.is_some();
-    let available = workload.ready > 0;
-    let complete = exists && workload.rolled_out && workload.ready >= workload.desired;
-    conditions.push(if available {
-        condition(
-            types::AVAILABLE,
-            true,
-            "PodsReady",
-            format!(
-                "{} of {} zot pods are ready",
-                workload.ready, workload.desired
-            ),
-        )
-    } else {
-        condition(
-            types::AVAILABLE,
-            false,
-            "NoPodReady",
-            "no zot pod is ready yet",
-        )
-    });
-    conditions.push(if complete {
-        condition(
-            types::PROGRESSING,
-            false,
-            "RolloutComplete",
-            "every pod runs the current configuration",
-        )
-    } else {
-        condition(
-            types::PROGRESSING,
-            true,
-            "RollingOut",
-            format!(
-                "{} of {} zot pods are ready with the current configuration",
-                workload.ready, workload.desired
-            ),
-        )
-    });
-    if let Some(bound) = applied.claims_bound {
-        conditions.push(if bound {
-            condition(
-                types::STORAGE_READY,
-                true,
-                "ClaimsBound",
-                "every PersistentVolumeClaim is bound",
-            )
-        } else {
-            condition(
-                types::STORAGE_READY,
-                false,
-                "ClaimsPending",
-                "a PersistentVolumeClaim is not bound yet",
-            )
-        });
-    } else {
-        conditions.push(condition(
-            types::STORAGE_READY,
-            true,
-            "Ready",
-            "storage needs no claim or is provisioning",
-        ));
-    }
-    let mut route_ok = true;
-    if let Some(route) = &applied.route {
-        conditions.push(match route {
-            RouteState::Admitted => condition(
-                types::ROUTE_READY,
-                true,
-                "Admitted",
-                "a router admitted the Route",
-            ),
-            RouteState::Pending => condition(
-                types::ROUTE_READY,
-                false,
-                "NotAdmitted",
-                "no router has admitted the Route yet",
-            ),
-            RouteState::Rejected(m) => {
-                route_ok = false;
-                condition(types::ROUTE_READY, false, "Rejected", m.clone())
-            }
-        });
-    }
-    if let Some(message) = &applied.security_context {
-        conditions.push(condition(
-            types::SECURITY_CONTEXT_READY,
-            false,
-            "OutsideNamespaceRange",
-            message.clone(),
-        ));
-    }
-    let degraded: Vec<String> = applied
-        .gaps
-        .iter()
-        .map(|(f, r)| format!("{f}: {r}"))
-        .collect();
-    conditions.push(if degraded.is_empty() {
-        condition(
-            types::DEGRADED,
-            false,
-            "AsRequested",
-            "everything the spec asks for is in place",
-        )
-    } else {
-        condition(
-            types::DEGRADED,
-            true,
-            "NotSupportedHere",
-            degraded.join("; "),
-        )
-    });
-    let ready = complete && route_ok && applied.security_context.is_none();
-    conditions.insert(
-        0,
-        if ready {
-            condition(types::READY, true, "Ready", "the registry is serving")
-        } else if !exists {
-            condition(
-                types::READY,
-                false,
-                "Creating",
-                "the zot workload is being created",
-            )
-        } else if let Some(m) = &applied.security_context {
-            condition(types::READY, false, "OutsideNamespaceRange", m.clone())
-        } else {
-            condition(
-                types::READY,
-                false,
-                "PodsNotReady",
-                format!(
-                    "{} of {} zot pods are ready",
-                    workload.ready, workload.desired
-                ),
-            )
-        },
-    );
-    let phase = if ready {
-        Phase::Running
-    } else if !exists || !available {
-        if exists && workload.replicas > 0 && !workload.rolled_out {
-            Phase::Updating
-        } else {
-            Phase::Creating
-        }
-    } else {
-        Phase::Updating
-    };
-    let status = ZotArtifactStoreStatus {
-        ready_replicas: Some(workload.ready),
-        replicas: Some(workload.replicas),
-        selector: Some(applied.selector.clone()),
-        endpoints: Some(applied.endpoints.clone()),
-        zot_version: applied.zot_version.clone(),
-        ..ZotArtifactStoreStatus::default()
-    };
-    (phase, conditions, status)
 }
 
 /// Status equality that ignores nothing: the controller writes only when this is false.
@@ -331,12 +197,10 @@ mod tests {
     #[test]
     fn phase_labels_are_the_phases_as_written_in_the_status() {
         for phase in [
-            Phase::Pending,
             Phase::Creating,
             Phase::Running,
             Phase::Updating,
             Phase::Failed,
-            Phase::Deleting,
         ] {
             assert_eq!(serde_json::to_value(phase).unwrap(), phase.as_str());
         }

@@ -119,3 +119,54 @@ fn run_refuses_a_watch_namespace_list_before_touching_a_cluster() {
         assert!(stderr.contains(expected), "{watch}: {stderr}");
     }
 }
+
+#[test]
+fn a_boolean_service_monitor_is_refused_with_what_to_write() {
+    let (code, _, stderr) = zot_operator(
+        &["render", "-f", "-"],
+        &format!("{STORE}  metrics: {{prometheus: {{serviceMonitor: true}}}}\n"),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("error: spec.metrics.prometheus.serviceMonitor: is an object"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("serviceMonitor: {enabled: true}"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_documented_embedded_boltdb_snippet_renders_one_data_volume_with_room_for_the_database() {
+    let (code, stdout, stderr) = zot_operator(
+        &["render", "-f", "-"],
+        &format!("{STORE}  database:\n    type: embedded\n    embedded:\n      storageSize: 5Gi\n"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("storage: 10Gi"), "{stdout}");
+    assert!(
+        !stdout.lines().any(|l| l == "kind: PersistentVolumeClaim"),
+        "no separate database claim"
+    );
+}
+
+#[test]
+fn run_with_leader_election_asked_for_outside_a_pod_says_what_to_set() {
+    let out = Command::new(env!("CARGO_BIN_EXE_zot-operator"))
+        .args([
+            "run",
+            "--http-addr",
+            "127.0.0.1:0",
+            "--leader-elect",
+            "true",
+        ])
+        .env_remove("POD_NAMESPACE")
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .output()
+        .unwrap();
+    let logs =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{logs}");
+    assert!(logs.contains("--leader-election-namespace"), "{logs}");
+}

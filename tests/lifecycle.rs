@@ -187,3 +187,31 @@ async fn two_replicas_share_one_lease_and_the_standby_takes_over() {
     assert_eq!(holder, "leader-two");
     assert!(standby.logs().contains("waiting to become the leader"));
 }
+
+#[tokio::test]
+async fn a_lease_namespace_the_operator_cannot_use_fails_readyz_with_what_to_do() {
+    let ns = TestNamespace::new(V, "nolease", &[]).await;
+    let operator = Operator::start(
+        V,
+        "no-lease-namespace",
+        &[
+            ("WATCH_NAMESPACE", &ns.name),
+            ("POD_NAMESPACE", "no-such-operator-namespace"),
+        ],
+    );
+    // Not a warning repeated forever: /readyz fails and says what to do (create the namespace, point the Lease
+    // elsewhere, or run without election), and the log has it as an error.
+    let body = eventually("/readyz to fail with what to do", WAIT, || async {
+        operator
+            .http_get("/readyz")
+            .filter(|(code, body)| *code == 503 && body.contains("--leader-elect=false"))
+            .map(|(_, body)| body)
+    })
+    .await;
+    assert!(body.contains("no-such-operator-namespace"), "{body}");
+    assert!(
+        operator.logs().contains("--leader-elect=false"),
+        "{}",
+        operator.logs()
+    );
+}

@@ -202,4 +202,13 @@ async fn the_operators_metrics_parse_with_promtool_and_move_with_reconciles() {
     let (code, body) = operator.http_get("/readyz").unwrap();
     assert_eq!(code, 200);
     assert!(body.contains("leader"), "{body}");
+    // A deleted store leaves the per-store gauges (it used to stay counted until the operator restarted).
+    let (ok, _, err) = kubectl(V, &["delete", "-n", &ns.name, "zas/counted"], None);
+    assert!(ok, "{err}");
+    eventually("the deleted store to leave the gauges", WAIT, || async {
+        (operator.metric("zot_operator_stores_ready", "") == 0.0
+            && operator.metric("zot_operator_stores", "Running") == 0.0)
+            .then_some(())
+    })
+    .await;
 }

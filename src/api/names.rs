@@ -1,6 +1,25 @@
 //! Names, labels and fixed paths of everything the operator creates for a store, in one place.
 use std::collections::BTreeMap;
 
+/// apiVersion of the ZotArtifactStore.
+pub const API_VERSION: &str = "artifact.zotregistry.io/v1alpha1";
+/// Kind of the ZotArtifactStore.
+pub const KIND: &str = "ZotArtifactStore";
+
+/// Label keys of every child (the Kubernetes recommended labels).
+pub mod label {
+    /// `app.kubernetes.io/name`: [`super::APP_NAME`].
+    pub const NAME: &str = "app.kubernetes.io/name";
+    /// `app.kubernetes.io/instance`: the store's name.
+    pub const INSTANCE: &str = "app.kubernetes.io/instance";
+    /// `app.kubernetes.io/component`: [`super::COMPONENT`].
+    pub const COMPONENT: &str = "app.kubernetes.io/component";
+    /// `app.kubernetes.io/managed-by`: [`super::MANAGED_BY`]; the operator's watches select on it.
+    pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+    /// `app.kubernetes.io/part-of`: [`super::PART_OF`].
+    pub const PART_OF: &str = "app.kubernetes.io/part-of";
+}
+
 /// Value of `app.kubernetes.io/name` on every child.
 pub const APP_NAME: &str = "zot";
 /// Value of `app.kubernetes.io/component` on every child.
@@ -107,20 +126,17 @@ impl Names {
 /// Labels of every child of the store `instance`.
 pub fn labels(instance: &str) -> BTreeMap<String, String> {
     let mut labels = selector_labels(instance);
-    labels.insert("app.kubernetes.io/component".into(), COMPONENT.into());
-    labels.insert("app.kubernetes.io/managed-by".into(), MANAGED_BY.into());
-    labels.insert("app.kubernetes.io/part-of".into(), PART_OF.into());
+    labels.insert(label::COMPONENT.into(), COMPONENT.into());
+    labels.insert(label::MANAGED_BY.into(), MANAGED_BY.into());
+    labels.insert(label::PART_OF.into(), PART_OF.into());
     labels
 }
 
 /// Labels that select the pods of the store `instance`; immutable once a workload exists.
 pub fn selector_labels(instance: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
-        ("app.kubernetes.io/name".to_string(), APP_NAME.to_string()),
-        (
-            "app.kubernetes.io/instance".to_string(),
-            instance.to_string(),
-        ),
+        (label::NAME.to_string(), APP_NAME.to_string()),
+        (label::INSTANCE.to_string(), instance.to_string()),
     ])
 }
 
@@ -138,4 +154,9 @@ pub fn selector_string(instance: &str) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// The label selector of every object the operator manages (its watches select on it).
+pub fn managed_selector() -> String {
+    format!("{}={MANAGED_BY}", label::MANAGED_BY)
 }

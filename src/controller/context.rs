@@ -7,15 +7,15 @@ use kube::Client;
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::ObjectRef;
 
-use super::children::Children;
 use crate::api::v1alpha1::ZotArtifactStore;
+use crate::children::Caches;
 use crate::metrics::Metrics;
 use crate::platform::Platform;
 
 pub struct Context {
     pub client: Client,
     pub platform: Platform,
-    pub children: Children,
+    pub children: Caches,
     pub recorder: Recorder,
     pub metrics: Metrics,
     /// Consecutive transient failures per store, for the backoff.
@@ -29,7 +29,7 @@ impl Context {
     pub fn new(
         client: Client,
         platform: Platform,
-        children: Children,
+        children: Caches,
         recorder: Recorder,
         metrics: Metrics,
     ) -> Self {
@@ -71,6 +71,7 @@ impl Context {
             .unwrap_or(0)
     }
 
+    /// Forgets the failures of `store` (it reconciled, or it is gone).
     pub fn forget_failures(&self, store: &ObjectRef<ZotArtifactStore>) {
         if let Ok(mut failures) = self.failures.lock() {
             failures.remove(&key(store));

@@ -1,4 +1,14 @@
-//! What can go wrong in a reconcile, named after the step that failed.
+//! What can go wrong in a reconcile, named after the step that failed, and what the controller then does.
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::core::DeserializeGuard;
+use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
+use tracing::warn;
+
+use super::context::Context;
+use crate::api::v1alpha1::ZotArtifactStore;
 use crate::status::Observed;
 use crate::validate::Refusal;
 
@@ -26,32 +36,12 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
-    /// Server-side apply of a child.
-    #[error("applying {kind} {name}: {source}")]
-    Apply {
-        kind: &'static str,
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
-    /// Deleting a child that is no longer wanted.
-    #[error("pruning {kind} {name}: {source}")]
-    Prune {
-        kind: &'static str,
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
+    /// Applying or pruning a child.
+    #[error(transparent)]
+    Apply(#[from] crate::apply::Error),
     /// Writing the store's status.
     #[error("patching the status: {0}")]
     PatchStatus(#[source] kube::Error),
-    /// Serializing an object for the API server.
-    #[error("serializing {what}: {source}")]
-    Serialize {
-        what: &'static str,
-        #[source]
-        source: serde_json::Error,
-    },
     /// An object without the metadata every stored object has.
     #[error("the stored object has no {0}")]
     MissingMetadata(&'static str),
@@ -64,35 +54,23 @@ impl Error {
             Error::ReadSecret { .. } => "read_secret",
             Error::ReadConfigMap { .. } => "read_config_map",
             Error::ReadNamespace { .. } => "read_namespace",
-            Error::Apply { .. } => "apply",
-            Error::Prune { .. } => "prune",
+            Error::Apply(e) => e.category(),
             Error::PatchStatus(_) => "patch_status",
-            Error::Serialize { .. } => "serialize",
             Error::MissingMetadata(_) => "missing_metadata",
         }
     }
 
     /// What a store's status says when this failure persists: applying or pruning a child the API server keeps
     /// refusing (a ResourceQuota, an admission webhook, an exhausted Service IP range, a missing permission) is
-    /// the user's to see, not only the operator's log. The API server's own message, not the client's debug dump.
+    /// the user's to see, not only the operator's log.
     pub fn as_blocked(&self) -> Option<Blocked> {
-        let (reason, what, source) = match self {
-            Error::Apply { kind, name, source } => {
-                ("ApplyFailed", format!("applying {kind} {name}"), source)
+        match self {
+            Error::Apply(e) => {
+                let (reason, message) = e.refusal();
+                Some(Blocked { reason, message })
             }
-            Error::Prune { kind, name, source } => {
-                ("PruneFailed", format!("deleting {kind} {name}"), source)
-            }
-            _ => return None,
-        };
-        let why = match source {
-            kube::Error::Api(status) => format!("{} (HTTP {})", status.message, status.code),
-            other => other.to_string(),
-        };
-        Some(Blocked {
-            reason,
-            message: format!("{what} failed: {why}; retrying with backoff"),
-        })
+            _ => None,
+        }
     }
 }
 
@@ -120,5 +98,50 @@ impl From<Refusal> for Blocked {
             reason: "InvalidSpec",
             message: r.to_string(),
         }
+    }
+}
+
+/// Longest wait between two attempts at a store that keeps failing.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// The wait after a transient failure that had `failures` failures before it: 1 s, 2 s, 4 s … doubling up to
+/// [`MAX_BACKOFF`].
+pub fn backoff(failures: u32) -> Duration {
+    Duration::from_secs(1u64 << failures.min(9)).min(MAX_BACKOFF)
+}
+
+/// Transient failures back off exponentially per store ([`backoff`]); everything else waits for a change.
+pub fn error_policy(
+    guard: Arc<DeserializeGuard<ZotArtifactStore>>,
+    error: &Error,
+    ctx: Arc<Context>,
+) -> Action {
+    let key = match &guard.0 {
+        Ok(store) => ObjectRef::from_obj(store),
+        Err(_) => return Action::await_change(),
+    };
+    match error {
+        Error::MissingMetadata(_) => Action::await_change(),
+        Error::ReadSecret { .. }
+        | Error::ReadConfigMap { .. }
+        | Error::ReadNamespace { .. }
+        | Error::Apply(_)
+        | Error::PatchStatus(_) => {
+            let wait = backoff(ctx.count_failure(&key));
+            warn!(error = %error, category = error.category(), retry_in_s = wait.as_secs(), "reconcile failed");
+            Action::requeue(wait)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_doubles_from_one_second_and_reaches_its_five_minute_cap() {
+        let waits: Vec<u64> = (0..12).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]);
+        assert_eq!(backoff(u32::MAX), MAX_BACKOFF);
     }
 }

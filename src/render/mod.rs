@@ -30,6 +30,7 @@ use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::DynamicObject;
 
+use crate::children::Objects;
 use crate::openshift::route::Route;
 use crate::platform::Platform;
 use crate::validate::ValidatedStore;
@@ -94,7 +95,7 @@ impl fmt::Debug for Inputs {
 }
 
 /// Every object the operator wants for a store: one field per kind, None (or empty) when not wanted. Its
-/// `Debug` names the objects only: the OIDC Secret holds a credential.
+/// `Debug` names the objects only, by kind: the OIDC Secret holds a credential.
 #[derive(Clone, PartialEq)]
 pub struct Desired {
     /// The pods' identity (no API access: its token is not mounted).
@@ -131,64 +132,47 @@ pub struct Desired {
 
 impl fmt::Debug for Desired {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name =
-            |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| meta.name.clone();
-        f.debug_struct("Desired")
-            .field("service_account", &name(&self.service_account.metadata))
-            .field("config_secret", &name(&self.config_secret.metadata))
-            .field(
-                "oidc_secret",
-                &self.oidc_secret.as_ref().map(|s| name(&s.metadata)),
-            )
-            .field(
-                "database_claim",
-                &self.database_claim.as_ref().map(|c| name(&c.metadata)),
-            )
-            .field(
-                "services",
-                &self
-                    .services
-                    .iter()
-                    .map(|s| name(&s.metadata))
-                    .collect::<Vec<_>>(),
-            )
-            .field(
-                "network_policy",
-                &self.network_policy.as_ref().map(|p| name(&p.metadata)),
-            )
-            .field(
-                "pod_disruption_budget",
-                &self
-                    .pod_disruption_budget
-                    .as_ref()
-                    .map(|p| name(&p.metadata)),
-            )
-            .field("ingress", &self.ingress.as_ref().map(|i| name(&i.metadata)))
-            .field("route", &self.route.as_ref().map(|r| name(&r.metadata)))
-            .field(
-                "trusted_ca_bundle",
-                &self.trusted_ca_bundle.as_ref().map(|c| name(&c.metadata)),
-            )
-            .field(
-                "service_monitor",
-                &self.service_monitor.as_ref().map(|m| name(&m.metadata)),
-            )
-            .field(
-                "statefulset",
-                &self.statefulset.as_ref().map(|s| name(&s.metadata)),
-            )
-            .field(
-                "deployment",
-                &self.deployment.as_ref().map(|d| name(&d.metadata)),
-            )
-            .field(
-                "horizontal_pod_autoscaler",
-                &self
-                    .horizontal_pod_autoscaler
-                    .as_ref()
-                    .map(|h| name(&h.metadata)),
-            )
+        f.debug_map()
+            .entries(self.clone().into_objects().names())
             .finish()
+    }
+}
+
+impl Desired {
+    /// The objects by kind, in the order of the one table of child kinds ([`crate::children`]). Destructured
+    /// without `..`: a new field does not compile until it is given a kind.
+    pub fn into_objects(self) -> Objects {
+        let Desired {
+            service_account,
+            config_secret,
+            oidc_secret,
+            database_claim,
+            services,
+            network_policy,
+            pod_disruption_budget,
+            ingress,
+            route,
+            trusted_ca_bundle,
+            service_monitor,
+            statefulset,
+            deployment,
+            horizontal_pod_autoscaler,
+        } = self;
+        Objects {
+            service_accounts: vec![service_account],
+            secrets: std::iter::once(config_secret).chain(oidc_secret).collect(),
+            config_maps: trusted_ca_bundle.into_iter().collect(),
+            claims: database_claim.into_iter().collect(),
+            services,
+            network_policies: network_policy.into_iter().collect(),
+            disruption_budgets: pod_disruption_budget.into_iter().collect(),
+            ingresses: ingress.into_iter().collect(),
+            routes: route.into_iter().collect(),
+            service_monitors: service_monitor.into_iter().collect(),
+            statefulsets: statefulset.into_iter().collect(),
+            deployments: deployment.into_iter().collect(),
+            autoscalers: horizontal_pod_autoscaler.into_iter().collect(),
+        }
     }
 }
 

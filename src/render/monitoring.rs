@@ -1,5 +1,5 @@
 //! The ServiceMonitor for the Prometheus Operator.
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+use kube::api::DynamicObject;
 use serde_json::json;
 
 use crate::api::names;
@@ -10,13 +10,7 @@ use super::meta;
 use super::service::METRICS_PORT_NAME;
 use super::trust::{SERVICE_CA_CONFIG_MAP, SERVICE_CA_KEY, ServingCertificate, USER_CA_KEY};
 
-/// The API resource of monitoring.coreos.com/v1 ServiceMonitors.
-pub fn service_monitor_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("monitoring.coreos.com", "v1", "ServiceMonitor"),
-        "servicemonitors",
-    )
-}
+pub use crate::children::service_monitor_resource;
 
 /// A ServiceMonitor scraping `<store>-metrics`, when asked for and where its CRD is installed.
 pub fn service_monitor(store: &ValidatedStore, platform: &Platform) -> Option<DynamicObject> {

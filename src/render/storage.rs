@@ -30,6 +30,7 @@ pub fn data_claim_template(store: &ValidatedStore) -> Option<PersistentVolumeCla
     let Backend::Filesystem {
         size,
         storage_class,
+        database_share: _,
     } = &store.backend
     else {
         return None;

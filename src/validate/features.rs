@@ -1,7 +1,7 @@
 //! Checks of the optional features: supply chain, networking, observability and extensions.
 use crate::api::v1alpha1::{RouteTermination, StorageType, ZotArtifactStoreSpec, messages as msg};
 
-use super::rules::{Check, refuse_if};
+use super::check::{Check, refuse_if};
 
 pub(super) fn check_supply_chain(spec: &ZotArtifactStoreSpec) -> Check {
     let chain = &spec.supply_chain;

@@ -1,7 +1,7 @@
 //! The formats the CRD's field-level CEL rules check, checked again offline.
 use crate::api::v1alpha1::ZotArtifactStoreSpec;
 
-use super::rules::{Check, refuse_if};
+use super::check::{Check, refuse_if};
 
 fn is_http_url(url: &str) -> bool {
     url.starts_with("https://") || url.starts_with("http://")
@@ -22,6 +22,27 @@ fn is_dns_host(host: &str) -> bool {
 fn is_route_host(host: &str) -> bool {
     !host.starts_with("*.") && is_dns_host(host) && host.split('.').all(|label| label.len() <= 63)
 }
+/// An OCI tag (`[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`) or a digest (`algorithm:encoded`), as image.tag takes it.
+pub(super) fn is_image_tag(tag: &str) -> bool {
+    let tag_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-';
+    let is_tag = tag.len() <= 128
+        && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        && tag.chars().all(tag_char);
+    let is_digest = tag.split_once(':').is_some_and(|(algorithm, encoded)| {
+        !algorithm.is_empty()
+            && algorithm.split(['+', '.', '_', '-']).all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            })
+            && !encoded.is_empty()
+            && encoded
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '=' || c == '_' || c == '-')
+    });
+    is_tag || is_digest
+}
 fn is_duration(text: &str, units: &[&str]) -> bool {
     super::formats::duration_seconds(text).is_some()
         && text
@@ -34,6 +55,11 @@ pub(super) fn check_formats(spec: &ZotArtifactStoreSpec) -> Check {
     const URL: &str = "must be an http:// or https:// URL";
     const ROOT: &str = "must start with /, e.g. /zot";
     const DURATION: &str = "must be a duration such as 24h, 90m or 1h30m";
+    refuse_if(
+        spec.image.tag.as_deref().is_some_and(|t| !is_image_tag(t)),
+        "spec.image.tag",
+        crate::api::v1alpha1::messages::IMAGE_TAG,
+    )?;
     let storage = &spec.storage;
     if let Some(s3) = &storage.s3 {
         refuse_if(

@@ -3,6 +3,7 @@
 //!
 //! Every CEL rule of the CRD is checked here too (objects may predate a CRD upgrade, and `zot-operator render`
 //! runs without an API server), together with what CEL cannot judge.
+mod check;
 mod features;
 mod field_formats;
 mod formats;
@@ -25,6 +26,7 @@ use crate::api::v1alpha1::{
 
 pub use formats::{duration_seconds, is_count_or_percent};
 pub use quantity::{is_positive as is_positive_quantity, value as quantity_value};
+pub use references::keycloak_client_secret;
 
 /// Default size of the volume of filesystem storage.
 pub const DEFAULT_STORAGE_SIZE: &str = "5Gi";
@@ -62,8 +64,11 @@ impl std::error::Error for Refusal {}
 pub enum Backend {
     /// A volume per pod (StatefulSet).
     Filesystem {
-        /// Size of the volume.
+        /// Size of the volume: storage.size, plus database.embedded.storageSize when the embedded database
+        /// shares the volume.
         size: Quantity,
+        /// The part of `size` requested for the embedded database (database.embedded.storageSize), if any.
+        database_share: Option<Quantity>,
         /// StorageClass of the volume; None uses the cluster default.
         storage_class: Option<String>,
     },
@@ -159,6 +164,7 @@ pub fn validate(
         .ok_or_else(|| Refusal::new("metadata.name", "a ZotArtifactStore needs a name"))?;
     rules::check_name(&name)?;
     let spec = &store.spec;
+    let database_kind = rules::database_kind(spec)?;
     rules::check(spec)?;
     references::check_secret_names(spec, &Names::new(&name))?;
     let namespace = store
@@ -169,7 +175,7 @@ pub fn validate(
     Ok(ValidatedStore {
         owner: store.controller_owner_ref(&()),
         backend: backend(spec)?,
-        database: database(spec)?,
+        database: database(spec, database_kind)?,
         spec: spec.clone(),
         name,
         namespace,
@@ -185,13 +191,34 @@ fn backend(spec: &ZotArtifactStoreSpec) -> Result<Backend, Refusal> {
         )
     };
     Ok(match storage.type_ {
-        StorageType::Filesystem => Backend::Filesystem {
-            size: storage
+        StorageType::Filesystem => {
+            let images = storage
                 .size
                 .clone()
-                .unwrap_or_else(|| Quantity(DEFAULT_STORAGE_SIZE.into())),
-            storage_class: storage.storage_class.clone(),
-        },
+                .unwrap_or_else(|| Quantity(DEFAULT_STORAGE_SIZE.into()));
+            // The embedded database lives in zot's data directory, on this volume: the size asked for it (the
+            // product documents' "embedded BoltDB" snippet) is added to the volume.
+            let database_share = spec
+                .database
+                .embedded
+                .as_ref()
+                .filter(|_| spec.database.type_ == DatabaseType::Embedded)
+                .and_then(|e| e.storage_size.clone());
+            let size = match &database_share {
+                Some(share) => quantity::sum(&images, share).ok_or_else(|| {
+                    Refusal::new(
+                        "spec.database.embedded.storageSize",
+                        messages::POSITIVE_QUANTITY,
+                    )
+                })?,
+                None => images,
+            };
+            Backend::Filesystem {
+                size,
+                database_share,
+                storage_class: storage.storage_class.clone(),
+            }
+        }
         StorageType::S3 => Backend::S3(storage.s3.clone().ok_or_else(|| missing("s3"))?),
         StorageType::Gcs => Backend::Gcs(storage.gcs.clone().ok_or_else(|| missing("gcs"))?),
         StorageType::Azure => {
@@ -200,7 +227,7 @@ fn backend(spec: &ZotArtifactStoreSpec) -> Result<Backend, Refusal> {
     })
 }
 
-fn database(spec: &ZotArtifactStoreSpec) -> Result<Database, Refusal> {
+fn database(spec: &ZotArtifactStoreSpec, kind: rules::DatabaseKind) -> Result<Database, Refusal> {
     let db = &spec.database;
     let missing = |kind: &str| {
         Refusal::new(
@@ -208,8 +235,8 @@ fn database(spec: &ZotArtifactStoreSpec) -> Result<Database, Refusal> {
             format!("database.type {kind} needs a database.{kind} section"),
         )
     };
-    Ok(match db.type_ {
-        DatabaseType::Embedded => Database::Embedded {
+    Ok(match kind {
+        rules::DatabaseKind::Embedded => Database::Embedded {
             volume: (spec.storage.type_ != StorageType::Filesystem).then(|| DatabaseVolume {
                 size: db
                     .embedded
@@ -219,14 +246,12 @@ fn database(spec: &ZotArtifactStoreSpec) -> Result<Database, Refusal> {
                 storage_class: db.embedded.as_ref().and_then(|e| e.storage_class.clone()),
             }),
         },
-        DatabaseType::Redis => Database::Redis(db.redis.clone().ok_or_else(|| missing("redis"))?),
-        DatabaseType::Dynamodb => {
+        rules::DatabaseKind::Redis => {
+            Database::Redis(db.redis.clone().ok_or_else(|| missing("redis"))?)
+        }
+        rules::DatabaseKind::Dynamodb => {
             Database::DynamoDb(db.dynamodb.clone().ok_or_else(|| missing("dynamodb"))?)
         }
-        DatabaseType::Postgres => {
-            return Err(Refusal::new("spec.database.type", messages::POSTGRES));
-        }
-        DatabaseType::Mysql => return Err(Refusal::new("spec.database.type", messages::MYSQL)),
     })
 }
 

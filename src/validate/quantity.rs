@@ -45,6 +45,31 @@ pub fn is_positive(quantity: &Quantity) -> bool {
     value(quantity).is_some_and(|v| v > 0.0)
 }
 
+/// The sum of two byte quantities, written with the largest binary suffix that states it exactly (`5Gi` + `5Gi`
+/// = `10Gi`, `5Gi` + `512Mi` = `5632Mi`), else in bytes; None when either is not a valid quantity.
+pub fn sum(a: &Quantity, b: &Quantity) -> Option<Quantity> {
+    let total = (value(a)? + value(b)?).ceil();
+    if !(0.0..9.0e18).contains(&total) {
+        return None;
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let bytes = total as u64;
+    let suffixes = [
+        ("Ei", 60),
+        ("Pi", 50),
+        ("Ti", 40),
+        ("Gi", 30),
+        ("Mi", 20),
+        ("Ki", 10),
+    ];
+    let text = suffixes
+        .iter()
+        .find(|(_, shift)| bytes > 0 && bytes % (1u64 << shift) == 0)
+        .map(|(suffix, shift)| format!("{}{suffix}", bytes >> shift))
+        .unwrap_or_else(|| bytes.to_string());
+    Some(Quantity(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +92,14 @@ mod tests {
         for bad in ["five gigs", "5GB", "", "Gi", ".", "5 Gi"] {
             assert_eq!(value(&q(bad)), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn sums_keep_the_largest_exact_binary_suffix() {
+        assert_eq!(sum(&q("5Gi"), &q("5Gi")), Some(q("10Gi")));
+        assert_eq!(sum(&q("5Gi"), &q("512Mi")), Some(q("5632Mi")));
+        assert_eq!(sum(&q("1G"), &q("1")), Some(q("1000000001")));
+        assert_eq!(sum(&q("5Gi"), &q("lots")), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 use crate::api::names::Names;
 use crate::api::v1alpha1::{StorageType, ZotArtifactStoreSpec};
 
-use super::rules::{Check, refuse_if};
+use super::check::{Check, refuse_if};
 
 /// Every Secret the zot pods read, with the field that names it.
 pub(super) fn referenced_secrets(spec: &ZotArtifactStoreSpec) -> Vec<(&'static str, String)> {
@@ -84,4 +84,29 @@ pub(super) fn check_secret_names(spec: &ZotArtifactStoreSpec, names: &Names) -> 
         )?;
     }
     Ok(())
+}
+
+/// The Keycloak client secret, when `secret` (called `name`) is the one rbac.keycloak.clientSecretRef names:
+/// `Some(Ok(value))`, or `Some(Err(refusal))` when the Secret lacks the key; None for any other Secret.
+pub fn keycloak_client_secret(
+    spec: &ZotArtifactStoreSpec,
+    name: &str,
+    secret: &k8s_openapi::api::core::v1::Secret,
+) -> Option<Result<String, super::Refusal>> {
+    let keycloak = spec.rbac.keycloak.as_ref().filter(|_| spec.rbac.enabled)?;
+    let reference = &keycloak.client_secret_ref;
+    if reference.name != name {
+        return None;
+    }
+    let value = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(&reference.key))
+        .and_then(|v| String::from_utf8(v.0.clone()).ok());
+    Some(value.ok_or_else(|| {
+        super::Refusal::new(
+            "spec.rbac.keycloak.clientSecretRef.key",
+            format!("Secret {name} has no key {}", reference.key),
+        )
+    }))
 }

@@ -4,17 +4,9 @@
 use crate::api::v1alpha1::{DatabaseType, StorageType, ZotArtifactStoreSpec, messages as msg};
 
 use super::Refusal;
+use super::check::{Check, refuse_if};
 use super::{features, field_formats, quantity, scaling};
 
-pub(super) type Check = Result<(), Refusal>;
-
-pub(super) fn refuse_if(condition: bool, field: &str, reason: &str) -> Check {
-    if condition {
-        Err(Refusal::new(field, reason))
-    } else {
-        Ok(())
-    }
-}
 /// The store's name must be usable as the name of Services and StatefulSet pods.
 pub(super) fn check_name(name: &str) -> Check {
     let dns_label = name.len() <= 52
@@ -25,9 +17,8 @@ pub(super) fn check_name(name: &str) -> Check {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     refuse_if(!dns_label, "metadata.name", msg::NAME)
 }
-/// Every rule of the spec.
+/// Every rule of the spec but the database kind ([`database_kind`], checked first).
 pub(super) fn check(spec: &ZotArtifactStoreSpec) -> Check {
-    check_database_type(spec)?;
     check_sections(spec)?;
     check_replicas(spec)?;
     check_quantities(spec)?;
@@ -98,11 +89,22 @@ fn check_security_context(spec: &ZotArtifactStoreSpec) -> Check {
         msg::SC_HOST_PROCESS,
     )
 }
-fn check_database_type(spec: &ZotArtifactStoreSpec) -> Check {
+/// A database kind zot has a driver for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum DatabaseKind {
+    Embedded,
+    Redis,
+    Dynamodb,
+}
+
+/// The database kind, or the one refusal of the SQL databases the product documents name and zot cannot use.
+pub(super) fn database_kind(spec: &ZotArtifactStoreSpec) -> Result<DatabaseKind, Refusal> {
     match spec.database.type_ {
+        DatabaseType::Embedded => Ok(DatabaseKind::Embedded),
+        DatabaseType::Redis => Ok(DatabaseKind::Redis),
+        DatabaseType::Dynamodb => Ok(DatabaseKind::Dynamodb),
         DatabaseType::Postgres => Err(Refusal::new("spec.database.type", msg::POSTGRES)),
         DatabaseType::Mysql => Err(Refusal::new("spec.database.type", msg::MYSQL)),
-        _ => Ok(()),
     }
 }
 fn check_sections(spec: &ZotArtifactStoreSpec) -> Check {
@@ -177,12 +179,11 @@ fn check_sections(spec: &ZotArtifactStoreSpec) -> Check {
     )?;
     refuse_if(
         t == StorageType::Filesystem
-            && db
-                .embedded
-                .as_ref()
-                .is_some_and(|e| e.storage_size.is_some() || e.storage_class.is_some()),
-        "spec.database.embedded.storageSize",
-        msg::EMBEDDED_SIZE_WITH_FILESYSTEM,
+            && db.embedded.as_ref().is_some_and(|e| {
+                e.storage_class.is_some() && e.storage_class != storage.storage_class
+            }),
+        "spec.database.embedded.storageClass",
+        msg::EMBEDDED_CLASS_WITH_FILESYSTEM,
     )?;
     let rbac = &spec.rbac;
     refuse_if(

@@ -1,8 +1,8 @@
 //! Checks of replica scaling, disruption budgets and resources.
 use crate::api::v1alpha1::{ZotArtifactStoreSpec, messages as msg};
 
+use super::check::{Check, refuse_if};
 use super::quantity;
-use super::rules::{Check, refuse_if};
 
 pub(super) fn check_scaling(spec: &ZotArtifactStoreSpec) -> Check {
     let hpa = &spec.autoscaling;

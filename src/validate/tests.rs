@@ -29,6 +29,7 @@ fn an_empty_spec_gets_the_documented_defaults() {
         store.backend,
         Backend::Filesystem {
             size: Quantity("5Gi".into()),
+            database_share: None,
             storage_class: None
         }
     );
@@ -129,9 +130,30 @@ fn dynamodb_without_s3_storage_is_refused() {
 }
 
 #[test]
-fn a_database_volume_with_filesystem_storage_is_refused() {
-    let r = refusal("database:\n  type: embedded\n  embedded: {storageSize: 5Gi}");
-    assert_eq!(r.field, "spec.database.embedded.storageSize");
+fn the_documented_embedded_boltdb_snippet_shares_the_data_volume_and_adds_its_size() {
+    // The product documents' "Embedded BoltDB (Default)" snippet, with default filesystem storage.
+    let store = accepted("database:\n  type: embedded\n  embedded: {storageSize: 5Gi}");
+    assert_eq!(
+        store.backend,
+        Backend::Filesystem {
+            size: Quantity("10Gi".into()),
+            database_share: Some(Quantity("5Gi".into())),
+            storage_class: None
+        }
+    );
+    assert_eq!(store.database, Database::Embedded { volume: None });
+    let sized = accepted(
+        "storage: {size: 20Gi, storageClass: fast}\ndatabase:\n  embedded: {storageSize: 1Gi, storageClass: fast}",
+    );
+    assert!(matches!(&sized.backend, Backend::Filesystem { size, .. } if size.0 == "21Gi"));
+}
+
+#[test]
+fn a_separate_database_storage_class_with_filesystem_storage_is_refused() {
+    let r =
+        refusal("database:\n  type: embedded\n  embedded: {storageSize: 5Gi, storageClass: fast}");
+    assert_eq!(r.field, "spec.database.embedded.storageClass");
+    assert_eq!(r.reason, messages::EMBEDDED_CLASS_WITH_FILESYSTEM);
 }
 
 #[test]
@@ -361,4 +383,16 @@ fn the_samples_are_accepted() {
             serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         validate(&raw, "default").unwrap_or_else(|r| panic!("{sample}: {r}"));
     }
+}
+
+#[test]
+fn an_image_tag_outside_the_oci_grammar_is_refused() {
+    let r = refusal("image: {tag: 'v1 2'}");
+    assert_eq!(r.field, "spec.image.tag");
+    assert_eq!(r.reason, messages::IMAGE_TAG);
+    accepted("image: {tag: v2.1.20}");
+    accepted(
+        "image: {tag: 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'}",
+    );
+    assert_eq!(refusal("image: {tag: '-rc1'}").field, "spec.image.tag");
 }

@@ -248,16 +248,38 @@ pub fn cases() -> Vec<Case> {
             "dynamodb with s3 storage, an http endpoint and a dotted table prefix is accepted",
             "{storage: {type: s3, s3: {bucket: images}}, database: {type: dynamodb, dynamodb: {region: eu-west-1, endpoint: 'http://dynamodb.local:8000', tablePrefix: team-a.zot_}}}",
         ),
-        // the embedded database's volume
+        // the image
         refused(
-            "a database volume size with filesystem storage is refused",
-            "{database: {type: embedded, embedded: {storageSize: 1Gi}}}",
-            &[("spec", EMBEDDED_SIZE_WITH_FILESYSTEM)],
+            "an image tag with a blank (v1 2) is refused",
+            "{image: {tag: 'v1 2'}}",
+            &[("spec.image.tag", messages::IMAGE_TAG)],
         ),
         refused(
-            "a database volume storageClass with filesystem storage is refused",
+            "an image tag starting with a dot is refused",
+            "{image: {tag: .v1}}",
+            &[("spec.image.tag", messages::IMAGE_TAG)],
+        ),
+        accepted(
+            "an image tag such as v2.1.20 is accepted",
+            "{image: {tag: v2.1.20}}",
+        ),
+        accepted(
+            "an image digest is accepted as the tag",
+            "{image: {tag: 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'}}",
+        ),
+        // the embedded database's volume
+        accepted(
+            "the documented embedded BoltDB snippet (a database size with filesystem storage) is accepted",
+            "{database: {type: embedded, embedded: {storageSize: 5Gi}}}",
+        ),
+        refused(
+            "a database storageClass other than the data volume's with filesystem storage is refused",
             "{database: {embedded: {storageClass: fast}}}",
-            &[("spec", EMBEDDED_SIZE_WITH_FILESYSTEM)],
+            &[("spec", EMBEDDED_CLASS_WITH_FILESYSTEM)],
+        ),
+        accepted(
+            "the data volume's own storageClass repeated for the database with filesystem storage is accepted",
+            "{storage: {storageClass: fast}, database: {embedded: {storageSize: 1Gi, storageClass: fast}}}",
         ),
         refused(
             "a database volume size that is no quantity is refused",

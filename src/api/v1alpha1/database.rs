@@ -63,13 +63,15 @@ pub enum DatabaseType {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct EmbeddedDatabase {
-    /// Size of the volume that holds the database when storage is s3, gcs or azure, e.g. `5Gi` (the default).
-    /// With filesystem storage the database lives in the storage volume: size that one with storage.size.
+    /// Room for the database, e.g. `5Gi`. With s3, gcs or azure storage it is the size of the database's own
+    /// volume (default `5Gi`). With filesystem storage the database shares the data volume, and this size is
+    /// added to storage.size (the DatabaseReady condition states the split).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = rules::positive_quantity())]
     pub storage_size: Option<Quantity>,
     /// StorageClass of the database volume used with s3, gcs or azure storage. Defaults to the cluster's
-    /// default StorageClass.
+    /// default StorageClass. With filesystem storage the database shares the data volume: only
+    /// storage.storageClass's own value is accepted here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub storage_class: Option<String>,

@@ -55,7 +55,7 @@ fn yes() -> bool {
 }
 
 /// Vulnerability scanning. zot offers it only with filesystem storage; it downloads the Trivy database from
-/// ghcr.io (mirror it for disconnected clusters).
+/// ghcr.io (the operator has no setting for a mirror: a cluster without access to ghcr.io cannot scan).
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CveSpec {

@@ -15,10 +15,13 @@ pub struct ImageSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub repository: Option<String>,
-    /// Image tag such as `v2.1.20`, or a digest such as `sha256:…`. Defaults to the operator's default zot image
-    /// version. Changing it rolls the pods one at a time.
+    /// Image tag such as `v2.1.20` (the OCI tag grammar: letters, digits, `_`, `.` and `-`, not starting with
+    /// `.` or `-`, at most 128 characters), or a digest such as `sha256:…`. Defaults to the operator's default zot
+    /// image version. Changing it rolls the pods one at a time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 128))]
+    #[x_kube(validation = Rule::new("self.matches('^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$') || self.matches('^[a-z0-9]+([+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$')")
+        .message(super::messages::IMAGE_TAG))]
     pub tag: Option<String>,
     /// When the kubelet pulls the image: Always, IfNotPresent or Never. Defaults to IfNotPresent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

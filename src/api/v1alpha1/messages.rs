@@ -9,8 +9,8 @@ pub const EMBEDDED_REPLICAS: &str = "replicas > 1 is refused with the embedded d
 pub const AUTOSCALING_NEEDS_SHARED: &str = "autoscaling runs several replicas, which needs s3/gcs/azure storage and a redis or dynamodb database: filesystem storage is per-pod and the embedded BoltDB serves one instance only";
 /// DynamoDB without S3.
 pub const DYNAMODB_NEEDS_S3: &str = "database.type dynamodb needs storage.type s3 (zot keeps DynamoDB metadata only for S3 storage); use redis with filesystem, gcs or azure storage";
-/// A database volume size with filesystem storage.
-pub const EMBEDDED_SIZE_WITH_FILESYSTEM: &str = "database.embedded.storageSize and storageClass describe a separate database volume used with s3/gcs/azure storage; with filesystem storage the database lives in the storage volume: use storage.size and storage.storageClass";
+/// A database StorageClass other than the data volume's with filesystem storage.
+pub const EMBEDDED_CLASS_WITH_FILESYSTEM: &str = "database.embedded.storageClass names the class of a separate database volume, used with s3/gcs/azure storage; with filesystem storage the database shares the data volume (its storageSize is added to storage.size): set storage.storageClass instead, or the same class in both";
 /// SBOM generation with remote storage.
 pub const SBOM_NEEDS_FILESYSTEM: &str = "supplyChain.sbom needs filesystem storage: zot generates SBOMs in its vulnerability scanner, which it refuses to run on s3/gcs/azure storage; SBOMs pushed by clients (cosign attach sbom, oras attach) are stored and served with any storage";
 /// CVE scanning with remote storage.
@@ -36,6 +36,10 @@ pub const OTHER_DATABASE_SECTION: &str = "only the section of the chosen databas
 /// rbac without a sign-in method.
 pub const RBAC_NEEDS_SIGN_IN: &str =
     "rbac.enabled needs a way to sign in: set rbac.keycloak, rbac.htpasswd or both";
+/// An image tag that is neither an OCI tag nor a digest.
+pub const IMAGE_TAG: &str = "must be an OCI tag (letters, digits, '_', '.' and '-', starting with a letter, digit or '_', at most 128 characters, e.g. v2.1.20) or a digest such as sha256:<64 hex digits>";
+/// metrics.prometheus.serviceMonitor written as a boolean.
+pub const SERVICE_MONITOR_BOOLEAN: &str = "is an object, not a boolean: write serviceMonitor: {enabled: true} (optionally with interval and labels) for a ServiceMonitor with the defaults";
 /// A positive quantity.
 pub const POSITIVE_QUANTITY: &str = "must be a positive quantity such as 5Gi or 500Mi";
 /// minAvailable and maxUnavailable together.

@@ -53,7 +53,8 @@ pub struct PrometheusSpec {
     #[x_kube(validation = Rule::new("self.startsWith('/') && !self.startsWith('/v2')")
         .message("must be an absolute path outside /v2, e.g. /metrics"))]
     pub path: String,
-    /// A ServiceMonitor for the Prometheus Operator (OpenShift user-workload monitoring).
+    /// A ServiceMonitor for the Prometheus Operator (OpenShift user-workload monitoring). An object: write
+    /// `serviceMonitor: {enabled: true}` for one with the defaults (`serviceMonitor: true` is refused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_monitor: Option<ServiceMonitorSpec>,
 }

@@ -41,7 +41,7 @@ pub struct RbacSpec {
     /// Groups (from Keycloak's groups claim) whose members may do everything on every repository.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub admin_groups: Vec<String>,
-    /// Users who may do everything on every repository.
+    /// Users who may do everything on every repository (htpasswd names, or Keycloak users' `email` claim).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub admin_users: Vec<String>,
     /// Users allowed to read zot's /metrics endpoint once authentication is on.
@@ -86,7 +86,8 @@ pub struct AccessPolicy {
     /// Repository globs the policy applies to, e.g. `team-a/**` or `**` for all.
     #[schemars(length(min = 1))]
     pub repositories: Vec<String>,
-    /// User names (htpasswd users, or Keycloak users by their preferred user name).
+    /// User names: htpasswd users, or Keycloak users by the `email` claim of their token (zot's default
+    /// identity claim; the operator configures no other).
     #[serde(default)]
     pub users: Vec<String>,
     /// Group names from Keycloak's groups claim.

@@ -69,8 +69,8 @@ use super::{
         .message(messages::AUTOSCALING_NEEDS_SHARED),
     validation = Rule::new("self.database.type != 'dynamodb' || self.storage.type == 's3'")
         .message(messages::DYNAMODB_NEEDS_S3),
-    validation = Rule::new("self.storage.type != 'filesystem' || !has(self.database.embedded) || (!has(self.database.embedded.storageSize) && !has(self.database.embedded.storageClass))")
-        .message(messages::EMBEDDED_SIZE_WITH_FILESYSTEM),
+    validation = Rule::new("self.storage.type != 'filesystem' || !has(self.database.embedded) || !has(self.database.embedded.storageClass) || (has(self.storage.storageClass) && self.storage.storageClass == self.database.embedded.storageClass)")
+        .message(messages::EMBEDDED_CLASS_WITH_FILESYSTEM),
     validation = Rule::new("!(self.supplyChain.enabled && has(self.supplyChain.sbom) && self.supplyChain.sbom.enabled) || self.storage.type == 'filesystem'")
         .message(messages::SBOM_NEEDS_FILESYSTEM),
     validation = Rule::new("!has(self.extensions.search.cve) || !self.extensions.search.cve.enabled || self.storage.type == 'filesystem'")

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ZotArtifactStoreStatus {
-    /// Summary of the store's life cycle: Pending, Creating, Running, Updating, Failed or Deleting.
+    /// Summary of the store's life cycle: Creating (until a first zot pod serves), Running (ready), Updating (a
+    /// serving store rolling out or not fully ready) or Failed (the spec, or something it names, keeps the
+    /// store from running; the Ready condition says why).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<Phase>,
     /// Detailed conditions: Ready, Available, Progressing, Degraded, ConfigReady, StorageReady, DatabaseReady,
@@ -37,24 +39,20 @@ pub struct ZotArtifactStoreStatus {
 /// Summary of a store's life cycle.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
-    Pending,
     Creating,
     Running,
     Updating,
     Failed,
-    Deleting,
 }
 
 impl Phase {
     /// The phase as written in the status (and as a metric label): a fixed string, never derived from `Debug`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
-            Phase::Pending => "Pending",
             Phase::Creating => "Creating",
             Phase::Running => "Running",
             Phase::Updating => "Updating",
             Phase::Failed => "Failed",
-            Phase::Deleting => "Deleting",
         }
     }
 }

@@ -3,16 +3,15 @@ use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Supply-chain security: zot verifies signatures of the images it stores and generates SBOMs for them.
-/// Signatures and SBOMs pushed by clients (cosign, notation, oras) are stored and served as OCI referrers in any
-/// case.
+/// Supply-chain security: zot's signature verification and SBOM generation. Signatures and SBOMs pushed by
+/// clients (cosign, notation, oras) are stored and served as OCI referrers in any case.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SupplyChainSpec {
     /// Master switch of signing and sbom. Defaults to false.
     #[serde(default)]
     pub enabled: bool,
-    /// Signature verification with an operator-managed key pair.
+    /// Signature verification by zot's trust extension.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing: Option<SigningSpec>,
     /// SBOM generation for every pushed image.
@@ -20,21 +19,23 @@ pub struct SupplyChainSpec {
     pub sbom: Option<SbomSpec>,
 }
 
-/// Signature verification. zot's trust extension verifies cosign and notation signatures and reports each
-/// image's signature status through its search API. The operator keeps an RSA key pair in keySecretRef (creating
-/// it when the Secret does not exist) and registers its public key with zot, so that images signed with
-/// `cosign sign --key k8s://<namespace>/<secret>` show as trusted.
+/// Signature verification. zot's trust extension verifies cosign and notation signatures against the public keys
+/// and certificates uploaded to it (`/v2/_zot/ext/cosign`, `/v2/_zot/ext/notation`) and reports each image's
+/// signature status through its search API. The operator turns the extension on; it does not (yet) create a key
+/// pair or upload keys: upload the public keys of your signers to zot yourself.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SigningSpec {
     /// Turn signature verification on. Defaults to false.
     #[serde(default)]
     pub enabled: bool,
-    /// Size in bits of the RSA key the operator generates: 2048, 3072 or 4096 (the default).
+    /// Reserved for a key pair the operator would generate: 2048, 3072 or 4096 (the default). Checked, not used
+    /// yet: the operator generates no key.
     #[serde(default = "default_key_size")]
     #[x_kube(validation = Rule::new("self in [2048, 3072, 4096]").message("keySize must be 2048, 3072 or 4096"))]
     pub key_size: i32,
-    /// Secret holding the signing key pair. Defaults to a Secret named `<store>-signing-key`.
+    /// Reserved for the Secret of a key pair the operator would manage (default name `<store>-signing-key`).
+    /// Checked, not used yet: the operator neither reads nor creates it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_secret_ref: Option<KeySecretRef>,
 }
@@ -68,9 +69,10 @@ pub struct KeySecretRef {
     pub public_key_field: Option<String>,
 }
 
-/// SBOM generation: zot scans every pushed image with its embedded Trivy and attaches the SBOM as an OCI
-/// referrer. This runs in zot's vulnerability scanner, which zot offers only with filesystem storage and which
-/// downloads the Trivy database from ghcr.io (mirror it for disconnected clusters).
+/// SBOM generation by zot's embedded Trivy, in the format chosen here. This runs in zot's vulnerability scanner,
+/// which zot offers only with filesystem storage, and which downloads the Trivy database from ghcr.io at start
+/// and then on its update interval (the operator has no setting for a mirror: a cluster without access to
+/// ghcr.io cannot scan).
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SbomSpec {

@@ -40,3 +40,4 @@ mod config;
 mod objects;
 mod openshift;
 mod pod;
+mod route_fallback;

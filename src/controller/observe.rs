@@ -1,0 +1,101 @@
+//! Observe: what the caches say about a store's children now, reduced by the pure functions of [`crate::status`].
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::ResourceExt;
+use kube::api::Api;
+use kube::runtime::reflector::Store;
+use tracing::{Instrument, info_span};
+
+use super::context::Context;
+use super::error::Error;
+use crate::api::names::{self, label};
+use crate::apply::{self, Owner};
+use crate::render;
+use crate::status::{self, Applied};
+use crate::validate::ValidatedStore;
+
+/// The facts the status of an applied store is computed from.
+pub async fn observe(store: &ValidatedStore, ctx: &Context, uid: &str) -> Result<Applied, Error> {
+    let owner = Owner {
+        namespace: &store.namespace,
+        store: &store.name,
+        uid,
+    };
+    let k = &ctx.children;
+    let workload = match owned(&k.statefulsets, &owner) {
+        Some(s) => Some(status::statefulset_rollout(&s)),
+        None => owned(&k.deployments, &owner).map(|d| status::deployment_rollout(&d)),
+    };
+    let claims: Vec<_> = k
+        .claims
+        .iter()
+        .flat_map(Store::state)
+        .filter(|c| {
+            c.namespace().as_deref() == Some(store.namespace.as_str())
+                && c.labels().get(label::INSTANCE).map(String::as_str) == Some(store.name.as_str())
+        })
+        .map(|c| c.as_ref().clone())
+        .collect();
+    let (endpoints, route) = status::resolve_endpoints(
+        render::endpoints(store, &ctx.platform),
+        owned(&k.ingresses, &owner).as_deref(),
+        owned(&k.routes, &owner).as_deref(),
+    );
+    let image = render::image(store, &ctx.platform);
+    let security_context = security_context_conflict(store, ctx).await?;
+    Ok(Applied {
+        workload,
+        claims_bound: status::claims_bound(&claims),
+        database: Some(status::database_state(store, &claims)),
+        route,
+        gaps: render::gaps(store, &ctx.platform)
+            .into_iter()
+            .map(|g| (g.field, g.reason))
+            .collect(),
+        security_context,
+        endpoints,
+        zot_version: render::image_version(&image),
+        selector: names::selector_string(&store.name),
+    })
+}
+
+/// The object of a cached kind the store owns, if any (None too where the kind is not served).
+fn owned<K: kube::Resource + Clone>(
+    cache: &Option<Store<K>>,
+    owner: &Owner<'_>,
+) -> Option<std::sync::Arc<K>>
+where
+    K::DynamicType: Clone + Eq + std::hash::Hash,
+{
+    cache
+        .as_ref()?
+        .state()
+        .into_iter()
+        .find(|o| apply::owned_by(o.as_ref(), owner))
+}
+
+/// On OpenShift, a UID or fsGroup fixed outside the namespace's range keeps pods from being admitted.
+async fn security_context_conflict(
+    store: &ValidatedStore,
+    ctx: &Context,
+) -> Result<Option<String>, Error> {
+    if !ctx.platform.openshift || store.spec.security_context.is_none() {
+        return Ok(None);
+    }
+    let namespaces: Api<Namespace> = Api::all(ctx.client.clone());
+    let ns = namespaces
+        .get_opt(&store.namespace)
+        .instrument(info_span!("get_namespace"))
+        .await
+        .map_err(|source| Error::ReadNamespace {
+            name: store.namespace.clone(),
+            source,
+        })?;
+    let annotations: BTreeMap<String, String> =
+        ns.and_then(|n| n.metadata.annotations).unwrap_or_default();
+    Ok(crate::openshift::scc::uid_range_conflict(
+        store.spec.security_context.as_ref(),
+        &annotations,
+    ))
+}

@@ -1,0 +1,108 @@
+//! Status: computed by [`crate::status`], written once with server-side apply and the operator's field manager
+//! (only when it changed), with Events for real transitions. Also the status of an object the operator cannot
+//! parse.
+use k8s_openapi::api::core::v1::ObjectReference;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::core::error_boundary::InvalidObject;
+use kube::runtime::events::EventType;
+use kube::{Resource, ResourceExt};
+use serde_json::json;
+use tracing::{Instrument, info_span, warn};
+
+use super::context::Context;
+use super::error::Error;
+use super::events;
+use crate::api::names;
+use crate::api::v1alpha1::{Phase, ZotArtifactStore};
+use crate::status::{self, Observed};
+
+fn params() -> PatchParams {
+    PatchParams::apply(names::MANAGED_BY).force()
+}
+
+/// Computes the status and writes it — only when it differs — with events for real transitions.
+pub async fn write_status(
+    store: &ZotArtifactStore,
+    ctx: &Context,
+    observed: &Observed,
+) -> Result<(), Error> {
+    let previous = store.status.as_ref();
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let next = status::compute(previous, store.metadata.generation, observed, now);
+    if status::unchanged(previous, &next) {
+        return Ok(());
+    }
+    events::announce_transitions(ctx, store, previous, &next).await;
+    let api: Api<ZotArtifactStore> =
+        Api::namespaced(ctx.client.clone(), &store.namespace().unwrap_or_default());
+    let patch = json!({
+        "apiVersion": names::API_VERSION,
+        "kind": names::KIND,
+        "status": next,
+    });
+    api.patch_status(&store.name_any(), &params(), &Patch::Apply(&patch))
+        .instrument(info_span!("patch_status"))
+        .await
+        .map_err(Error::PatchStatus)?;
+    ctx.metrics.set_store_phase(
+        &store.namespace().unwrap_or_default(),
+        &store.name_any(),
+        next.phase.map(Phase::as_str),
+        status::find(Some(&next), status::types::READY).is_some_and(|c| c.status == "True"),
+    );
+    Ok(())
+}
+
+/// An object the operator cannot parse: tell its owner through an Event and a condition (applied like every
+/// other status), then wait for a change.
+pub async fn report_unparsable(invalid: &InvalidObject, ctx: &Context) -> Result<(), Error> {
+    let meta = &invalid.metadata;
+    let (Some(name), Some(namespace)) = (meta.name.clone(), meta.namespace.clone()) else {
+        return Ok(());
+    };
+    warn!(store = %name, namespace = %namespace, error = %invalid.error, "cannot parse the store");
+    let resource = kube::core::ApiResource::erase::<ZotArtifactStore>(&());
+    let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &namespace, &resource);
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let message = format!("the operator cannot read this object: {}", invalid.error);
+    let condition = |t: &str| {
+        json!({"type": t, "status": "False", "reason": "InvalidObject", "message": message,
+               "observedGeneration": meta.generation, "lastTransitionTime": now})
+    };
+    // Applying only phase and conditions would drop the rest of the status this field manager wrote (counts,
+    // selector, endpoints): keep what is there, as a refused spec does.
+    let current = api
+        .get_opt(&name)
+        .instrument(info_span!("get", kind = names::KIND, name = %name))
+        .await
+        .map_err(Error::PatchStatus)?;
+    let mut status = current
+        .and_then(|o| o.data.get("status").cloned())
+        .filter(serde_json::Value::is_object)
+        .unwrap_or_else(|| json!({}));
+    status["phase"] = json!(Phase::Failed);
+    status["conditions"] = json!([condition("Ready"), condition("ConfigReady")]);
+    let patch = json!({"apiVersion": names::API_VERSION, "kind": names::KIND, "status": status});
+    api.patch_status(&name, &params(), &Patch::Apply(&patch))
+        .instrument(info_span!("patch_status"))
+        .await
+        .map_err(Error::PatchStatus)?;
+    let reference = ObjectReference {
+        api_version: Some(ZotArtifactStore::api_version(&()).to_string()),
+        kind: Some(ZotArtifactStore::kind(&()).to_string()),
+        name: Some(name),
+        namespace: Some(namespace),
+        uid: meta.uid.clone(),
+        ..Default::default()
+    };
+    events::publish_about(
+        ctx,
+        &reference,
+        EventType::Warning,
+        "InvalidObject",
+        message,
+    )
+    .await;
+    Ok(())
+}
