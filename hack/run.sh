@@ -89,7 +89,15 @@ if ! kubectl wait -n artifacts --for=condition=Ready zas/minimal-artifact-store 
   exit 1
 fi
 kubectl get zas -n artifacts
+# The store's pod is a real zot process (zot-podrunner) with an address of its own on this machine.
+ip=$(kubectl get pods -n artifacts -l app.kubernetes.io/instance=minimal-artifact-store \
+  -o 'jsonpath={.items[0].status.podIP}')
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://$ip:5000/v2/" || true)
+[[ $code == 200 ]] || { echo "zot at http://$ip:5000/v2/ answered '$code', not 200" >&2; exit 1; }
 cat <<EOF2
+
+The registry answers at http://$ip:5000/v2/ (HTTP $code). Push to it with the project's oras:
+  $(hack/tools.sh path oras) push --plain-http $ip:5000/demo/hello:v1 some-file.txt
 
 The operator runs in the background (pid $(cat "$pidfile"), log $oplog, metrics http://127.0.0.1:8080/metrics).
   export KUBECONFIG=$KUBECONFIG

@@ -9,7 +9,8 @@ mod observed;
 mod running;
 
 pub use observed::{
-    claims_bound, database_state, deployment_rollout, resolve_endpoints, statefulset_rollout,
+    claims_bound, database_state, deployment_rollout, pod_problem, resolve_endpoints,
+    statefulset_rollout,
 };
 
 /// Condition types the operator maintains.
@@ -63,6 +64,9 @@ pub struct Applied {
     pub gaps: Vec<(String, String)>,
     /// Security-context problem on this platform (e.g. a UID outside the OpenShift namespace range).
     pub security_context: Option<String>,
+    /// Why a zot pod does not start, as its kubelet reports it (a crash with zot's last log lines, an image that
+    /// cannot be pulled, a missing Secret key); None while every pod starts.
+    pub pod_problem: Option<String>,
     /// Addresses of the registry.
     pub endpoints: Endpoints,
     /// Version of zot in the pod template.
@@ -214,6 +218,27 @@ mod tests {
         assert_eq!(cond(&s, types::READY).observed_generation, Some(3));
         assert_eq!(s.ready_replicas, Some(2));
         assert_eq!(s.observed_generation, Some(3));
+    }
+
+    #[test]
+    fn a_pod_that_does_not_start_makes_the_store_unready_with_the_kubelets_reason() {
+        let observed = Observed::Applied(Applied {
+            workload: Some(Workload {
+                desired: 1,
+                replicas: 1,
+                ready: 0,
+                rolled_out: false,
+            }),
+            pod_problem: Some("pod zot-0: zot exited with code 1".into()),
+            ..Applied::default()
+        });
+        let s = compute(None, Some(2), &observed, at(10));
+        let ready = cond(&s, types::READY);
+        assert_eq!(
+            (ready.status.as_str(), ready.reason.as_str()),
+            ("False", "ZotNotStarting")
+        );
+        assert_eq!(ready.message, "pod zot-0: zot exited with code 1");
     }
 
     #[test]

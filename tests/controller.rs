@@ -21,6 +21,22 @@ async fn setup(prefix: &str) -> TestNamespace {
     .await
 }
 
+/// A namespace whose zot pods are made Ready without running zot (`zot-operator.test/pods: simulated`): for the
+/// tests of S3 + redis stores, which check what the operator does with workloads, HPAs and children, and whose
+/// object store and redis the test platform does not run.
+async fn setup_simulated(prefix: &str) -> TestNamespace {
+    support::operator::shared(V);
+    TestNamespace::new(
+        V,
+        prefix,
+        &[
+            ("pod-security.kubernetes.io/enforce", "restricted"),
+            (support::SIMULATED_PODS.0, support::SIMULATED_PODS.1),
+        ],
+    )
+    .await
+}
+
 fn apply(ns: &str, yaml: &str) {
     let (ok, _, err) = kubectl(V, &["apply", "-n", ns, "-f", "-"], Some(yaml));
     assert!(ok, "kubectl apply failed: {err}\n{yaml}");
@@ -161,7 +177,7 @@ async fn the_minimal_sample_becomes_ready_with_its_statefulset_claim_services_an
 
 #[tokio::test]
 async fn kubectl_scale_scales_the_workload_and_status_replicas_follow() {
-    let ns = setup("scale").await;
+    let ns = setup_simulated("scale").await;
     apply(&ns.name, S3_SECRET);
     apply(&ns.name, &s3_store("scaled", ""));
     wait_ready(&ns.name, "scaled").await;
@@ -207,7 +223,7 @@ async fn kubectl_scale_scales_the_workload_and_status_replicas_follow() {
 
 #[tokio::test]
 async fn with_autoscaling_on_the_operator_leaves_replicas_to_the_hpa() {
-    let ns = setup("hpa").await;
+    let ns = setup_simulated("hpa").await;
     apply(&ns.name, S3_SECRET);
     let autoscaling = "  resources:\n    requests: {cpu: 100m, memory: 128Mi}\n  autoscaling:\n    enabled: true\n    minReplicas: 2\n    maxReplicas: 6\n";
     apply(&ns.name, &s3_store("auto", autoscaling));
@@ -284,7 +300,7 @@ async fn changing_the_image_tag_or_a_zot_setting_rolls_the_pods() {
     wait_ready(&ns.name, "rolling").await;
     apply(
         &ns.name,
-        &store("  logLevel: debug\n  image:\n    tag: v2.1.19\n"),
+        &store("  logLevel: debug\n  image:\n    repository: mirror.example.com/project-zot/zot\n"),
     );
     eventually("the pods to run the new image", WAIT, || async {
         let (ok, out, _) = kubectl(
@@ -301,16 +317,16 @@ async fn changing_the_image_tag_or_a_zot_setting_rolls_the_pods() {
             ],
             None,
         );
-        (ok && out.ends_with(":v2.1.19") && !out.contains(' ')).then_some(())
+        (ok && out.starts_with("mirror.example.com/") && !out.contains(' ')).then_some(())
     })
     .await;
     let ready = wait_ready(&ns.name, "rolling").await;
-    assert_eq!(ready["status"]["zotVersion"], "v2.1.19");
+    assert_eq!(ready["status"]["zotVersion"], "v2.1.20");
 }
 
 #[tokio::test]
 async fn turning_a_feature_off_prunes_exactly_that_child_and_leaves_foreign_objects_alone() {
-    let ns = setup("prune").await;
+    let ns = setup_simulated("prune").await;
     apply(&ns.name, S3_SECRET);
     let features = "  networking:\n    ingress:\n      enabled: true\n      host: zot.example.test\n  podDisruptionBudget:\n    enabled: true\n    minAvailable: 1\n";
     apply(&ns.name, &s3_store("features", features));
@@ -418,7 +434,7 @@ async fn the_api_server_refuses_postgres_with_the_cel_message() {
 
 #[tokio::test]
 async fn a_missing_secret_makes_the_store_not_ready_until_it_is_created() {
-    let ns = setup("secret").await;
+    let ns = setup_simulated("secret").await;
     apply(&ns.name, &s3_store("needs-secret", ""));
     let store = eventually("Ready=False with a reason", WAIT, || async {
         let s = get(&ns.name, "zas/needs-secret")?;

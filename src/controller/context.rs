@@ -3,9 +3,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
 use kube::runtime::events::Recorder;
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{ObjectRef, Store};
 
 use crate::api::v1alpha1::ZotArtifactStore;
 use crate::children::Caches;
@@ -16,6 +17,8 @@ pub struct Context {
     pub client: Client,
     pub platform: Platform,
     pub children: Caches,
+    /// The stores' zot pods, trimmed to their container statuses.
+    pub pods: Store<Pod>,
     pub recorder: Recorder,
     pub metrics: Metrics,
     /// Consecutive transient failures per store, for the backoff.
@@ -30,6 +33,7 @@ impl Context {
         client: Client,
         platform: Platform,
         children: Caches,
+        pods: Store<Pod>,
         recorder: Recorder,
         metrics: Metrics,
     ) -> Self {
@@ -37,6 +41,7 @@ impl Context {
             client,
             platform,
             children,
+            pods,
             recorder,
             metrics,
             failures: Mutex::default(),

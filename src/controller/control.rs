@@ -73,7 +73,8 @@ pub async fn control(
         })
         .applied_objects();
     let controller = Controller::for_stream(main_changes, main_store.clone());
-    let (children, mut controller) = caches::watch(&client, scope, &platform, controller);
+    let (children, controller) = caches::watch(&client, scope, &platform, controller);
+    let (pods, mut controller) = super::pods::watch(&client, scope, controller);
     // Secrets the stores reference (credentials, certificates): a change re-renders the stores that name them,
     // so that a missing Secret, once created, recovers the store and a rotated one rolls its pods.
     let store_cache = main_store.clone();
@@ -96,6 +97,7 @@ pub async fn control(
         client,
         platform,
         children.clone(),
+        pods,
         recorder,
         metrics,
     ));

@@ -9,6 +9,7 @@ mod events;
 mod leading;
 mod observe;
 mod platform_watch;
+mod pods;
 mod reconcile;
 mod report;
 mod signals;

@@ -54,6 +54,11 @@ pub async fn observe(store: &ValidatedStore, ctx: &Context, uid: &str) -> Result
             .map(|g| (g.field, g.reason))
             .collect(),
         security_context,
+        pod_problem: status::pod_problem(&super::pods::of_store(
+            &ctx.pods,
+            &store.namespace,
+            &store.name,
+        )),
         endpoints,
         zot_version: render::image_version(&image),
         selector: names::selector_string(&store.name),

@@ -1,13 +1,71 @@
 //! Pure reductions of observed children to the facts the status is computed from: a workload's roll-out, whether
 //! claims are bound, and where the registry is reachable.
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
 
 use super::{DatabaseState, RouteState, Workload};
 use crate::api::v1alpha1::Endpoints;
 use crate::openshift::route::{self, Route};
 use crate::validate::{Backend, Database, ValidatedStore};
+
+/// Waiting reasons with which a kubelet says a container cannot start, rather than that it is starting.
+const FAILING_REASONS: &[&str] = &[
+    "CrashLoopBackOff",
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+];
+/// Characters of zot's own last words kept in a condition message.
+const CRASH_MESSAGE_CHARS: usize = 1024;
+
+/// Why the first failing pod of a store does not run, in the kubelet's words: for a crash loop the exit code and
+/// the end of what zot last logged (the termination message), else the waiting reason and message. None while no
+/// pod fails.
+pub fn pod_problem(pods: &[Pod]) -> Option<String> {
+    let mut pods: Vec<&Pod> = pods.iter().collect();
+    pods.sort_by_key(|p| p.metadata.name.clone());
+    pods.into_iter().find_map(|pod| {
+        let name = pod.metadata.name.as_deref().unwrap_or_default();
+        let statuses = pod.status.as_ref()?.container_statuses.as_ref()?;
+        statuses.iter().find_map(|c| {
+            let waiting = c.state.as_ref()?.waiting.as_ref()?;
+            let reason = waiting.reason.as_deref()?;
+            if !FAILING_REASONS.contains(&reason) {
+                return None;
+            }
+            let crashed = c.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+            Some(match (reason, crashed) {
+                ("CrashLoopBackOff", Some(t)) => {
+                    let said = t.message.as_deref().map(str::trim).unwrap_or_default();
+                    let tail = last_chars(said, CRASH_MESSAGE_CHARS);
+                    format!(
+                        "pod {name}: zot exited with code {} and is restarted with back-off (restarts: {}){}",
+                        t.exit_code,
+                        c.restart_count,
+                        if tail.is_empty() { String::new() } else { format!("; its last words: {tail}") }
+                    )
+                }
+                _ => format!(
+                    "pod {name}: {reason}: {}",
+                    waiting.message.as_deref().unwrap_or("no message")
+                ),
+            })
+        })
+    })
+}
+
+/// The end of `text`, at most `max` characters.
+fn last_chars(text: &str, max: usize) -> &str {
+    let count = text.chars().count();
+    match text.char_indices().nth(count.saturating_sub(max)) {
+        Some((i, _)) if count > max => &text[i..],
+        _ => text,
+    }
+}
 
 /// A StatefulSet as its controller reports it. Rolled out once the controller has seen the newest template,
 /// `spec.replicas` pods run it, and the current revision is the update revision.
@@ -132,6 +190,58 @@ mod tests {
             "status": status,
         }))
         .unwrap()
+    }
+
+    fn pod(name: &str, status: serde_json::Value) -> Pod {
+        serde_json::from_value(json!({"metadata": {"name": name}, "status": status})).unwrap()
+    }
+
+    #[test]
+    fn a_crash_loop_is_reported_with_zots_exit_code_and_last_words() {
+        let crashing = pod(
+            "store-0",
+            json!({"containerStatuses": [{
+                "name": "zot", "image": "zot", "imageID": "", "ready": false, "restartCount": 3,
+                "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s"}},
+                "lastState": {"terminated": {"exitCode": 1, "message": "{\"level\":\"error\",\"message\":\"open /etc/zot/tls.crt: no such file\"}\n"}},
+            }]}),
+        );
+        let starting = pod(
+            "store-1",
+            json!({"containerStatuses": [{"name": "zot", "image": "zot", "imageID": "", "ready": false,
+                "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}]}),
+        );
+        assert_eq!(
+            pod_problem(&[starting.clone()]),
+            None,
+            "starting is not failing"
+        );
+        let problem = pod_problem(&[starting, crashing]).unwrap();
+        assert!(
+            problem.starts_with("pod store-0: zot exited with code 1 and is restarted with back-off (restarts: 3); its last words: {\"level\":\"error\""),
+            "{problem}"
+        );
+        assert!(problem.ends_with("no such file\"}"), "{problem}");
+    }
+
+    #[test]
+    fn an_image_that_cannot_be_pulled_is_reported_with_the_kubelets_message() {
+        let p = pod(
+            "store-0",
+            json!({"containerStatuses": [{"name": "zot", "image": "zot:v9", "imageID": "", "ready": false,
+                "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff", "message": "not found"}}}]}),
+        );
+        assert_eq!(
+            pod_problem(&[p]).unwrap(),
+            "pod store-0: ImagePullBackOff: not found"
+        );
+    }
+
+    #[test]
+    fn the_last_words_keep_the_end_of_a_long_message() {
+        assert_eq!(last_chars("abcdef", 3), "def");
+        assert_eq!(last_chars("abc", 3), "abc");
+        assert_eq!(last_chars("äöü", 2), "öü");
     }
 
     fn deployment(generation: i64, status: serde_json::Value) -> Deployment {

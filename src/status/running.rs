@@ -207,6 +207,8 @@ fn readiness(ready: bool, applied: &Applied, workload: &Workload) -> Condition {
         )
     } else if let Some(m) = &applied.security_context {
         condition(types::READY, false, "OutsideNamespaceRange", m.clone())
+    } else if let Some(problem) = &applied.pod_problem {
+        condition(types::READY, false, "ZotNotStarting", problem.clone())
     } else {
         condition(
             types::READY,

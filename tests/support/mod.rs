@@ -77,7 +77,10 @@ pub fn kubeconfig(flavour: Flavour) -> PathBuf {
         let out = Command::new(repo_root().join("hack/cluster.sh"))
             .args(["up", "--flavour", flavour.as_str()])
             // The kubelet for zot pods of this build (cluster.sh restarts a runner whose binary changed).
-            .env("ZOT_OPERATOR_PODRUNNER", env!("CARGO_BIN_EXE_zot-podrunner"))
+            .env(
+                "ZOT_OPERATOR_PODRUNNER",
+                env!("CARGO_BIN_EXE_zot-podrunner"),
+            )
             .stderr(std::process::Stdio::inherit())
             .output()
             .expect("run hack/cluster.sh");
@@ -216,6 +219,11 @@ pub fn wait_for_crd_established(flavour: Flavour, name: &str) {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// Namespace label with which a test opts out of real zot pods: zot-podrunner makes that namespace's zot pods Ready
+/// at once, as kwok would, without running zot. Only for tests that check admission, scale or what the operator does
+/// with objects, never for a registry behaviour; README lists them.
+pub const SIMULATED_PODS: (&str, &str) = ("zot-operator.test/pods", "simulated");
 
 /// A namespace of its own for one test, deleted when the guard drops.
 pub struct TestNamespace {

@@ -1,0 +1,562 @@
+//! The registry itself, end to end. On the local cluster every store's pods are real zot processes (zot-podrunner,
+//! the test platform's kubelet for zot pods), and an OCI client — oras — pushes to and pulls from them through the
+//! addresses of the pods behind the store's Service.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::registry::{http, oras, oras_ok, referrers, wait_ready_pods};
+use support::{Flavour, TestNamespace, condition, eventually, kubectl};
+
+const V: Flavour = Flavour::Vanilla;
+const WAIT: Duration = Duration::from_secs(180);
+
+async fn setup(prefix: &str) -> TestNamespace {
+    support::operator::shared(V);
+    TestNamespace::new(
+        V,
+        prefix,
+        &[("pod-security.kubernetes.io/enforce", "restricted")],
+    )
+    .await
+}
+
+fn apply(ns: &str, yaml: &str) {
+    let (ok, _, err) = kubectl(V, &["apply", "-n", ns, "-f", "-"], Some(yaml));
+    assert!(ok, "kubectl apply failed: {err}\n{yaml}");
+}
+
+async fn wait_ready(ns: &str, name: &str) -> Value {
+    eventually(&format!("zas/{name} to be Ready"), WAIT, || async {
+        let store = support::get(V, ns, &format!("zas/{name}"))?;
+        let ready = condition(&store, "Ready")?;
+        let current = store["status"]["observedGeneration"] == store["metadata"]["generation"];
+        (ready.0 == "True" && current).then_some(store)
+    })
+    .await
+}
+
+/// Random bytes, so that a pull can only match what this test pushed.
+fn random_bytes(len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    let mut f = std::fs::File::open("/dev/urandom").unwrap();
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, len as u64), &mut out).unwrap();
+    out
+}
+
+fn write(dir: &Path, name: &str, content: &[u8]) {
+    std::fs::write(dir.join(name), content).unwrap();
+}
+
+fn same_file(a: &Path, b: &Path) {
+    assert!(
+        std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
+        "{} and {} differ",
+        a.display(),
+        b.display()
+    );
+}
+
+/// Pushes an image (config + one layer) to `reference`, with `extra` oras flags.
+fn push_image(work: &Path, reference: &str, extra: &[&str]) {
+    let mut args = vec![
+        "push",
+        reference,
+        "--config",
+        "config.json:application/vnd.oci.image.config.v1+json",
+        "layer.tar.gz:application/vnd.oci.image.layer.v1.tar+gzip",
+    ];
+    args.extend_from_slice(extra);
+    oras_ok(&args, work);
+}
+
+fn image_files(work: &Path) {
+    write(
+        work,
+        "config.json",
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#,
+    );
+    write(work, "layer.tar.gz", &random_bytes(64 * 1024));
+}
+
+#[tokio::test]
+async fn the_minimal_sample_serves_what_was_pushed_with_its_referrers_across_a_pod_restart() {
+    let ns = setup("registry-minimal").await;
+    let sample =
+        std::fs::read_to_string(support::repo_root().join("config/samples/minimal.yaml")).unwrap();
+    apply(&ns.name, &sample);
+    let store = wait_ready(&ns.name, "minimal-artifact-store").await;
+    assert_eq!(condition(&store, "Ready").unwrap().1, "Running", "{store}");
+    let pods = wait_ready_pods(V, &ns.name, "minimal-artifact-store", 1).await;
+    let registry = format!("{}:5000", pods[0].1);
+    assert_eq!(
+        http("GET", &format!("http://{registry}/v2/"), &[]).0,
+        200,
+        "zot answers /v2/"
+    );
+
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    image_files(w);
+    write(w, "notes.txt", &random_bytes(4096));
+    write(
+        w,
+        "sbom.spdx.json",
+        format!("{{\"spdxVersion\":\"SPDX-2.3\",\"name\":\"{}\"}}", ns.name).as_bytes(),
+    );
+    let image = format!("{registry}/demo/app:v1");
+    let artifact = format!("{registry}/demo/notes:v1");
+    push_image(w, &image, &["--plain-http"]);
+    oras_ok(
+        &[
+            "push",
+            &artifact,
+            "--plain-http",
+            "--artifact-type",
+            "application/vnd.example.notes",
+            "notes.txt:text/plain",
+        ],
+        w,
+    );
+    oras_ok(
+        &[
+            "attach",
+            &image,
+            "--plain-http",
+            "--artifact-type",
+            "application/spdx+json",
+            "sbom.spdx.json:application/spdx+json",
+        ],
+        w,
+    );
+
+    let check = |w: &Path| {
+        let out = w.join("out");
+        let _ = std::fs::remove_dir_all(&out);
+        oras_ok(&["pull", &image, "--plain-http", "-o", "out"], w);
+        same_file(&w.join("layer.tar.gz"), &out.join("layer.tar.gz"));
+        oras_ok(&["pull", &artifact, "--plain-http", "-o", "out"], w);
+        same_file(&w.join("notes.txt"), &out.join("notes.txt"));
+        let found = referrers(&oras_ok(
+            &["discover", &image, "--plain-http", "--format", "json"],
+            w,
+        ));
+        let sbom = found
+            .iter()
+            .find(|r| r["artifactType"] == "application/spdx+json")
+            .unwrap_or_else(|| panic!("oras discover lists no SBOM referrer: {found:?}"));
+        let digest = sbom["digest"].as_str().unwrap();
+        oras_ok(
+            &[
+                "pull",
+                &format!("{registry}/demo/app@{digest}"),
+                "--plain-http",
+                "-o",
+                "out",
+            ],
+            w,
+        );
+        same_file(&w.join("sbom.spdx.json"), &out.join("sbom.spdx.json"));
+    };
+    check(w);
+
+    // A new pod on the same volume still has everything.
+    let (ok, _, err) = kubectl(
+        V,
+        &["delete", "pod", "-n", &ns.name, &pods[0].0, "--wait=true"],
+        None,
+    );
+    assert!(ok, "{err}");
+    let after = wait_ready_pods(V, &ns.name, "minimal-artifact-store", 1).await;
+    let registry_after = format!("{}:5000", after[0].1);
+    assert_eq!(
+        registry_after, registry,
+        "a StatefulSet pod keeps its name; the platform keeps its address"
+    );
+    check(w);
+}
+
+fn htpasswd_line(user: &str, password: &str) -> String {
+    let out = std::process::Command::new("htpasswd")
+        .args(["-nbB", user, password])
+        .output()
+        .expect("htpasswd (apache2-utils, installed by hack/system-deps.sh)");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn auth_store(anonymous: &str) -> String {
+    format!(
+        r#"apiVersion: artifact.zotregistry.io/v1alpha1
+kind: ZotArtifactStore
+metadata:
+  name: guarded
+spec:
+  rbac:
+    enabled: true
+    htpasswd: {{name: users, key: htpasswd}}
+    anonymousPolicy: {anonymous}
+    policies:
+    - repositories: ["**"]
+      users: [writer]
+      actions: [read, create]
+    - repositories: ["**"]
+      users: [reader]
+      actions: [read]
+"#
+    )
+}
+
+#[tokio::test]
+async fn htpasswd_users_get_exactly_what_their_policies_say_and_a_policy_change_reaches_the_running_zot()
+ {
+    let ns = setup("registry-auth").await;
+    let htpasswd = format!(
+        "{}\n{}\n",
+        htpasswd_line("writer", "w-secret"),
+        htpasswd_line("reader", "r-secret")
+    );
+    let secret = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "users"},
+        "stringData": {"htpasswd": htpasswd},
+    });
+    apply(&ns.name, &secret.to_string());
+    apply(&ns.name, &auth_store("[read]"));
+    wait_ready(&ns.name, "guarded").await;
+    let pods = wait_ready_pods(V, &ns.name, "guarded", 1).await;
+    let registry = format!("{}:5000", pods[0].1);
+    let uploads = format!("http://{registry}/v2/team/app/blobs/uploads/");
+
+    assert_eq!(
+        http("POST", &uploads, &[]).0,
+        401,
+        "anonymous push is refused"
+    );
+    assert_eq!(
+        http("POST", &uploads, &["-u", "reader:r-secret"]).0,
+        403,
+        "read-only user cannot push"
+    );
+    assert_eq!(
+        http("POST", &uploads, &["-u", "writer:w-wrong"]).0,
+        401,
+        "a wrong password is refused"
+    );
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    image_files(w);
+    let image = format!("{registry}/team/app:v1");
+    let (ok, _, err) = oras(&["push", &image, "--plain-http", "layer.tar.gz"], w);
+    assert!(
+        !ok && err.contains("401"),
+        "anonymous oras push is refused: {err}"
+    );
+    push_image(
+        w,
+        &image,
+        &["--plain-http", "-u", "writer", "-p", "w-secret"],
+    );
+    oras_ok(
+        &[
+            "pull",
+            &image,
+            "--plain-http",
+            "-u",
+            "reader",
+            "-p",
+            "r-secret",
+            "-o",
+            "by-reader",
+        ],
+        w,
+    );
+    same_file(&w.join("layer.tar.gz"), &w.join("by-reader/layer.tar.gz"));
+    let (ok, _, err) = oras(
+        &[
+            "push",
+            &format!("{registry}/team/other:v1"),
+            "--plain-http",
+            "-u",
+            "reader",
+            "-p",
+            "r-secret",
+            "layer.tar.gz",
+        ],
+        w,
+    );
+    assert!(
+        !ok && err.contains("403"),
+        "reader's oras push is forbidden: {err}"
+    );
+    let tags = format!("http://{registry}/v2/team/app/tags/list");
+    assert_eq!(
+        http("GET", &tags, &[]).0,
+        200,
+        "anonymousPolicy [read] lets anyone pull"
+    );
+
+    // Taking anonymous read away rolls zot onto the new configuration: the new process refuses anonymous reads.
+    apply(&ns.name, &auth_store("[]"));
+    eventually("the rolled zot to refuse anonymous reads", WAIT, || async {
+        let pods = support::registry::ready_pods(V, &ns.name, "guarded");
+        let (_, ip) = pods.first()?;
+        (http(
+            "GET",
+            &format!("http://{ip}:5000/v2/team/app/tags/list"),
+            &[],
+        )
+        .0 == 401)
+            .then_some(())
+    })
+    .await;
+    let pods = wait_ready_pods(V, &ns.name, "guarded", 1).await;
+    let tags = format!("http://{}:5000/v2/team/app/tags/list", pods[0].1);
+    let (code, body) = http("GET", &tags, &["-u", "reader:r-secret"]);
+    assert_eq!(code, 200, "the reader still reads: {body}");
+    assert!(body.contains("v1"), "{body}");
+}
+
+/// A CA and a serving certificate for `host` made with the openssl CLI, in `dir`.
+fn certificates(dir: &Path, host: &str) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        &format!("/CN={host}"),
+        "-keyout",
+        "tls.key",
+        "-out",
+        "tls.csr",
+    ]);
+    std::fs::write(dir.join("ext.cnf"), format!("subjectAltName=DNS:{host}\n")).unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "tls.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "tls.crt",
+    ]);
+}
+
+fn tls_secret(dir: &Path, name: &str) -> String {
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls", "metadata": {"name": name},
+        "stringData": {"tls.crt": read("tls.crt"), "tls.key": read("tls.key"), "ca.crt": read("ca.crt")},
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn with_tls_zot_serves_the_secrets_certificate_and_clients_trust_it_through_its_ca() {
+    let ns = setup("registry-tls").await;
+    let host = format!("secure.{}.svc", ns.name);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    certificates(w, &host);
+    apply(&ns.name, &tls_secret(w, "serving"));
+    apply(
+        &ns.name,
+        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: secure\nspec:\n  tls:\n    enabled: true\n    secretName: serving\n",
+    );
+    wait_ready(&ns.name, "secure").await;
+    let pods = wait_ready_pods(V, &ns.name, "secure", 1).await;
+    let resolve = format!("{host}:5000:{}:5000", pods[0].1);
+    let image = format!("{host}:5000/demo/app:v1");
+    image_files(w);
+    push_image(w, &image, &["--ca-file", "ca.crt", "--resolve", &resolve]);
+    oras_ok(
+        &[
+            "pull",
+            &image,
+            "--ca-file",
+            "ca.crt",
+            "--resolve",
+            &resolve,
+            "-o",
+            "out",
+        ],
+        w,
+    );
+    same_file(&w.join("layer.tar.gz"), &w.join("out/layer.tar.gz"));
+    let (ok, _, err) = oras(&["pull", &image, "--resolve", &resolve, "-o", "out2"], w);
+    assert!(
+        !ok && err.contains("certificate"),
+        "without the CA the client refuses the certificate: {err}"
+    );
+    let (code, _) = http("GET", &format!("http://{}:5000/v2/", pods[0].1), &[]);
+    assert_ne!(code, 200, "plain HTTP is not served");
+}
+
+/// Sum of a metric's samples in a Prometheus text exposition.
+fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.split(['{', ' ']).next() == Some(name))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn zots_metrics_on_the_port_the_metrics_service_targets_parse_with_promtool_and_move_with_a_push()
+ {
+    let ns = setup("registry-metrics").await;
+    let sample =
+        std::fs::read_to_string(support::repo_root().join("config/samples/minimal.yaml")).unwrap();
+    apply(&ns.name, &sample);
+    wait_ready(&ns.name, "minimal-artifact-store").await;
+    let service = support::get(V, &ns.name, "service/minimal-artifact-store-metrics").unwrap();
+    let target = service["spec"]["ports"][0]["targetPort"].clone();
+    let pod = support::list(V, &ns.name, "pods")
+        .into_iter()
+        .next()
+        .unwrap();
+    let port = pod["spec"]["containers"][0]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == target || p["containerPort"] == target)
+        .unwrap_or_else(|| {
+            panic!("the metrics Service targets {target}, which the pod does not expose")
+        })["containerPort"]
+        .as_i64()
+        .unwrap();
+    let pods = wait_ready_pods(V, &ns.name, "minimal-artifact-store", 1).await;
+    let url = format!("http://{}:{port}/metrics", pods[0].1);
+    let scrape = || {
+        let (code, body) = http("GET", &url, &[]);
+        assert_eq!(code, 200, "{body}");
+        body
+    };
+    let before = scrape();
+    let mut promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (hack/system-deps.sh installs it)");
+    std::io::Write::write_all(&mut promtool.stdin.take().unwrap(), before.as_bytes()).unwrap();
+    let out = promtool.wait_with_output().unwrap();
+    let report =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !report.contains("error while linting") && !report.contains("parse"),
+        "promtool: {report}"
+    );
+    let requests = "zot_http_requests_total";
+    let work = tempfile::tempdir().unwrap();
+    image_files(work.path());
+    push_image(
+        work.path(),
+        &format!("{}:5000/demo/app:v1", pods[0].1),
+        &["--plain-http"],
+    );
+    let after = eventually(
+        "zot's request counter to move after a push",
+        Duration::from_secs(30),
+        || async {
+            let after = scrape();
+            (metric_sum(&after, requests) > metric_sum(&before, requests)).then_some(after)
+        },
+    )
+    .await;
+    assert!(
+        after.contains("zot_repo_storage_bytes")
+            || after.contains("zot_repo_downloads_total")
+            || metric_sum(&after, requests) > 0.0
+    );
+}
+
+#[tokio::test]
+async fn a_certificate_zot_refuses_makes_the_pod_crash_loop_and_the_store_say_why_until_it_is_fixed() {
+    let ns = setup("registry-crash").await;
+    let broken = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls", "metadata": {"name": "serving"},
+        "stringData": {"tls.crt": "not a certificate", "tls.key": "not a key"},
+    });
+    apply(&ns.name, &broken.to_string());
+    apply(
+        &ns.name,
+        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: fragile\nspec:\n  tls:\n    enabled: true\n    secretName: serving\n",
+    );
+    let message = eventually("the store to say why zot does not start", WAIT, || async {
+        let store = support::get(V, &ns.name, "zas/fragile")?;
+        let (status, reason, message) = condition(&store, "Ready")?;
+        (status == "False" && reason == "ZotNotStarting" && message.contains("exited with code")).then_some(message)
+    })
+    .await;
+    // zot's own words about the certificate, from its log, reach the store's condition through the pod status.
+    assert!(message.to_lowercase().contains("certificate") || message.contains("PEM"), "{message}");
+    let pod = support::list(V, &ns.name, "pods").into_iter().next().unwrap();
+    assert!(pod["status"]["containerStatuses"][0]["restartCount"].as_i64().unwrap() >= 1, "{pod}");
+
+    // A valid certificate in the same Secret rolls zot, which then serves.
+    let work = tempfile::tempdir().unwrap();
+    certificates(work.path(), &format!("fragile.{}.svc", ns.name));
+    apply(&ns.name, &tls_secret(work.path(), "serving"));
+    wait_ready(&ns.name, "fragile").await;
+    let pods = wait_ready_pods(V, &ns.name, "fragile", 1).await;
+    let (code, _) = http("GET", &format!("https://{}:5000/v2/", pods[0].1), &["-k"]);
+    assert_eq!(code, 200);
+}
+
+#[tokio::test]
+async fn an_image_tag_no_zot_build_matches_fails_to_pull_and_the_store_says_so() {
+    let ns = setup("registry-pull").await;
+    apply(
+        &ns.name,
+        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: unknown-tag\nspec:\n  image:\n    tag: v2.0.0-none\n",
+    );
+    let message = eventually("the store to report the failed pull", WAIT, || async {
+        let store = support::get(V, &ns.name, "zas/unknown-tag")?;
+        let (status, reason, message) = condition(&store, "Ready")?;
+        (status == "False" && reason == "ZotNotStarting").then_some(message)
+    })
+    .await;
+    assert!(message.contains("ErrImagePull") || message.contains("ImagePullBackOff"), "{message}");
+    assert!(message.contains("v2.0.0-none"), "{message}");
+}

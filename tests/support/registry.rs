@@ -1,0 +1,104 @@
+//! Talking to the real zot processes behind a store: the addresses of its pods (zot-podrunner gives each its own),
+//! oras and plain HTTP.
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{Flavour, eventually, list, tool};
+
+/// Ready pods of a store that are not terminating, with their address.
+pub fn ready_pods(flavour: Flavour, namespace: &str, store: &str) -> Vec<(String, String)> {
+    list(flavour, namespace, "pods")
+        .into_iter()
+        .filter(|p| p["metadata"]["labels"]["app.kubernetes.io/instance"] == store)
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .filter(|p| {
+            p["status"]["conditions"].as_array().is_some_and(|c| {
+                c.iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            })
+        })
+        .filter_map(|p| {
+            Some((
+                p["metadata"]["name"].as_str()?.to_string(),
+                p["status"]["podIP"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// Waits until the store has `count` ready pods and returns them.
+pub async fn wait_ready_pods(
+    flavour: Flavour,
+    namespace: &str,
+    store: &str,
+    count: usize,
+) -> Vec<(String, String)> {
+    eventually(
+        &format!("{count} ready zot pod(s) of {namespace}/{store}"),
+        Duration::from_secs(180),
+        || async {
+            let pods = ready_pods(flavour, namespace, store);
+            (pods.len() == count).then_some(pods)
+        },
+    )
+    .await
+}
+
+/// Runs oras; returns (success, stdout, stderr).
+pub fn oras(args: &[&str], cwd: &Path) -> (bool, String, String) {
+    let out = Command::new(tool("oras"))
+        .args(args)
+        .current_dir(cwd)
+        .env("HOME", cwd)
+        .env_remove("DOCKER_CONFIG")
+        .output()
+        .expect("run oras");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// oras that must succeed; returns its stdout.
+pub fn oras_ok(args: &[&str], cwd: &Path) -> String {
+    let (ok, out, err) = oras(args, cwd);
+    assert!(ok, "oras {} failed:\n{out}\n{err}", args.join(" "));
+    out
+}
+
+/// HTTP status code and body of a request with curl (`extra` adds e.g. `-u user:pass`, `--cacert`).
+pub fn http(method: &str, url: &str, extra: &[&str]) -> (u16, String) {
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "--max-time",
+            "10",
+            "-X",
+            method,
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+        ])
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("run curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
+
+/// The `manifests` (referrers) that `oras discover --format json` lists, whichever shape this oras prints.
+pub fn referrers(discovered: &str) -> Vec<Value> {
+    let v: Value = serde_json::from_str(discovered).expect("oras discover prints JSON");
+    v["manifests"]
+        .as_array()
+        .or(v["referrers"].as_array())
+        .cloned()
+        .unwrap_or_default()
+}
