@@ -10,7 +10,7 @@ mod running;
 
 pub use observed::{
     claims_bound, database_state, deployment_rollout, pod_problem, resolve_endpoints,
-    statefulset_rollout,
+    statefulset_rollout, stuck_pods,
 };
 
 /// Condition types the operator maintains.

@@ -89,7 +89,11 @@ async fn the_minimal_sample_serves_what_was_pushed_with_its_referrers_across_a_p
         std::fs::read_to_string(support::repo_root().join("config/samples/minimal.yaml")).unwrap();
     apply(&ns.name, &sample);
     let store = wait_ready(&ns.name, "minimal-artifact-store").await;
-    assert_eq!(condition(&store, "Ready").unwrap().1, "Running", "{store}");
+    assert_eq!(
+        condition(&store, "Ready").unwrap().2,
+        "the registry is serving",
+        "{store}"
+    );
     let pods = wait_ready_pods(V, &ns.name, "minimal-artifact-store", 1).await;
     let registry = format!("{}:5000", pods[0].1);
     assert_eq!(
@@ -133,7 +137,9 @@ async fn the_minimal_sample_serves_what_was_pushed_with_its_referrers_across_a_p
         w,
     );
 
-    let check = |w: &Path| {
+    let check = |w: &Path, registry: &str| {
+        let image = format!("{registry}/demo/app:v1");
+        let artifact = format!("{registry}/demo/notes:v1");
         let out = w.join("out");
         let _ = std::fs::remove_dir_all(&out);
         oras_ok(&["pull", &image, "--plain-http", "-o", "out"], w);
@@ -161,9 +167,9 @@ async fn the_minimal_sample_serves_what_was_pushed_with_its_referrers_across_a_p
         );
         same_file(&w.join("sbom.spdx.json"), &out.join("sbom.spdx.json"));
     };
-    check(w);
+    check(w, &registry);
 
-    // A new pod on the same volume still has everything.
+    // A new pod (a new address, as with any kubelet) on the same volume still has everything.
     let (ok, _, err) = kubectl(
         V,
         &["delete", "pod", "-n", &ns.name, &pods[0].0, "--wait=true"],
@@ -171,12 +177,7 @@ async fn the_minimal_sample_serves_what_was_pushed_with_its_referrers_across_a_p
     );
     assert!(ok, "{err}");
     let after = wait_ready_pods(V, &ns.name, "minimal-artifact-store", 1).await;
-    let registry_after = format!("{}:5000", after[0].1);
-    assert_eq!(
-        registry_after, registry,
-        "a StatefulSet pod keeps its name; the platform keeps its address"
-    );
-    check(w);
+    check(w, &format!("{}:5000", after[0].1));
 }
 
 fn htpasswd_line(user: &str, password: &str) -> String {
@@ -250,8 +251,9 @@ async fn htpasswd_users_get_exactly_what_their_policies_say_and_a_policy_change_
     image_files(w);
     let image = format!("{registry}/team/app:v1");
     let (ok, _, err) = oras(&["push", &image, "--plain-http", "layer.tar.gz"], w);
+    // zot answers 401 (curl above); oras reports it as missing credentials.
     assert!(
-        !ok && err.contains("401"),
+        !ok && (err.contains("401") || err.contains("credential")),
         "anonymous oras push is refused: {err}"
     );
     push_image(
@@ -287,9 +289,12 @@ async fn htpasswd_users_get_exactly_what_their_policies_say_and_a_policy_change_
         ],
         w,
     );
-    assert!(
-        !ok && err.contains("403"),
-        "reader's oras push is forbidden: {err}"
+    assert!(!ok, "reader's oras push is refused: {err}");
+    let manifest = format!("http://{registry}/v2/team/other/manifests/v1");
+    assert_eq!(
+        http("GET", &manifest, &["-u", "writer:w-secret"]).0,
+        404,
+        "nothing of the reader's push landed"
     );
     let tags = format!("http://{registry}/v2/team/app/tags/list");
     assert_eq!(
@@ -512,7 +517,8 @@ async fn zots_metrics_on_the_port_the_metrics_service_targets_parse_with_promtoo
 }
 
 #[tokio::test]
-async fn a_certificate_zot_refuses_makes_the_pod_crash_loop_and_the_store_say_why_until_it_is_fixed() {
+async fn a_certificate_zot_refuses_makes_the_pod_crash_loop_and_the_store_say_why_until_it_is_fixed()
+ {
     let ns = setup("registry-crash").await;
     let broken = serde_json::json!({
         "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls", "metadata": {"name": "serving"},
@@ -526,13 +532,28 @@ async fn a_certificate_zot_refuses_makes_the_pod_crash_loop_and_the_store_say_wh
     let message = eventually("the store to say why zot does not start", WAIT, || async {
         let store = support::get(V, &ns.name, "zas/fragile")?;
         let (status, reason, message) = condition(&store, "Ready")?;
-        (status == "False" && reason == "ZotNotStarting" && message.contains("exited with code")).then_some(message)
+        (status == "False" && reason == "ZotNotStarting" && message.contains("exited with code"))
+            .then_some(message)
     })
     .await;
-    // zot's own words about the certificate, from its log, reach the store's condition through the pod status.
-    assert!(message.to_lowercase().contains("certificate") || message.contains("PEM"), "{message}");
-    let pod = support::list(V, &ns.name, "pods").into_iter().next().unwrap();
-    assert!(pod["status"]["containerStatuses"][0]["restartCount"].as_i64().unwrap() >= 1, "{pod}");
+    // zot v2.1.20 logs "failed to load certificate and key pair" and exits 0, so a kubelet keeps no termination
+    // message (FallbackToLogsOnError is for failures): the store says so and where zot's words are.
+    assert!(
+        message.contains("exited with code 0") && message.contains("kubectl logs --previous"),
+        "{message}"
+    );
+    let pod = support::list(V, &ns.name, "pods")
+        .into_iter()
+        .next()
+        .unwrap();
+    let container = &pod["status"]["containerStatuses"][0];
+    assert!(container["restartCount"].as_i64().unwrap() >= 1, "{pod}");
+    assert_eq!(container["lastState"]["terminated"]["exitCode"], 0, "{pod}");
+    let log = support::registry::previous_log(V, &pod);
+    assert!(
+        log.contains("failed to load certificate and key pair"),
+        "zot's own log says why: {log}"
+    );
 
     // A valid certificate in the same Secret rolls zot, which then serves.
     let work = tempfile::tempdir().unwrap();
@@ -557,6 +578,9 @@ async fn an_image_tag_no_zot_build_matches_fails_to_pull_and_the_store_says_so()
         (status == "False" && reason == "ZotNotStarting").then_some(message)
     })
     .await;
-    assert!(message.contains("ErrImagePull") || message.contains("ImagePullBackOff"), "{message}");
+    assert!(
+        message.contains("ErrImagePull") || message.contains("ImagePullBackOff"),
+        "{message}"
+    );
     assert!(message.contains("v2.0.0-none"), "{message}");
 }

@@ -2,10 +2,13 @@
 //! start (container waiting reasons, the last termination), and a watch that reconciles the pod's store when that
 //! changes — a crash loop changes no StatefulSet or Deployment field, so the workloads' watches alone would miss it.
 use futures::StreamExt;
+use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Pod, PodStatus};
+use kube::api::{Api, DeleteParams};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Controller, WatchStreamExt, watcher};
 use kube::{Client, ResourceExt};
+use tracing::{info, warn};
 
 use crate::api::names::{label, managed_selector};
 use crate::api::v1alpha1::ZotArtifactStore;
@@ -58,4 +61,34 @@ pub fn of_store(pods: &Store<Pod>, namespace: &str, store: &str) -> Vec<Pod> {
         })
         .map(|p| p.as_ref().clone())
         .collect()
+}
+
+/// Deletes the store's pods that cannot start and belong to an older revision of its StatefulSet, so that the
+/// rollout which fixes them reaches them (the StatefulSet controller waits for them to be Ready first). Failures
+/// are logged: the next reconcile tries again.
+pub async fn replace_stuck(client: &Client, pods: &Store<Pod>, statefulset: Option<&StatefulSet>) {
+    let Some(statefulset) = statefulset else {
+        return;
+    };
+    let (Some(namespace), Some(revision)) = (
+        statefulset.namespace(),
+        statefulset
+            .status
+            .as_ref()
+            .and_then(|s| s.update_revision.clone()),
+    ) else {
+        return;
+    };
+    let store = statefulset.name_any();
+    let api: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    for pod in crate::status::stuck_pods(&of_store(pods, &namespace, &store), &revision) {
+        match api.delete(&pod, &DeleteParams::default()).await {
+            Ok(_) => {
+                info!(store = %store, namespace = %namespace, pod = %pod, "replaced a pod of an older revision that cannot start")
+            }
+            Err(e) => {
+                warn!(store = %store, namespace = %namespace, pod = %pod, error = %e, "could not replace a pod that cannot start")
+            }
+        }
+    }
 }

@@ -78,9 +78,26 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
     };
     let desired = render::desired(&validated, &ctx.platform, &inputs);
     let uid = apply_children(store, ctx, &validated, desired).await?;
+    replace_stuck_pods(ctx, &validated, &uid).await;
     let observed = observe(&validated, ctx, &uid).await?;
     write_status(store, ctx, &Observed::Applied(observed)).await?;
     Ok(Action::requeue(RESYNC))
+}
+
+/// Pods of an older StatefulSet revision that cannot start would hold its rollout forever: replace them.
+async fn replace_stuck_pods(ctx: &Context, store: &ValidatedStore, uid: &str) {
+    let owner = Owner {
+        namespace: &store.namespace,
+        store: &store.name,
+        uid,
+    };
+    let statefulset = ctx.children.statefulsets.as_ref().and_then(|cache| {
+        cache
+            .state()
+            .into_iter()
+            .find(|s| apply::owned_by(s.as_ref(), &owner))
+    });
+    super::pods::replace_stuck(&ctx.client, &ctx.pods, statefulset.as_deref()).await;
 }
 
 /// A spec the operator cannot run shows why in the status and waits for a change: of the store itself, or of a

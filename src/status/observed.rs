@@ -10,7 +10,7 @@ use crate::openshift::route::{self, Route};
 use crate::validate::{Backend, Database, ValidatedStore};
 
 /// Waiting reasons with which a kubelet says a container cannot start, rather than that it is starting.
-const FAILING_REASONS: &[&str] = &[
+pub const FAILING_REASONS: &[&str] = &[
     "CrashLoopBackOff",
     "ErrImagePull",
     "ImagePullBackOff",
@@ -19,6 +19,35 @@ const FAILING_REASONS: &[&str] = &[
     "CreateContainerError",
     "RunContainerError",
 ];
+/// Pods of an older revision of a StatefulSet that cannot start: the StatefulSet controller waits for them to
+/// become Ready before it replaces them, so a rollout that fixes what broke them would never reach them (the
+/// "forced rollback" case of the StatefulSet documentation, where the user is told to delete them).
+pub fn stuck_pods(pods: &[Pod], update_revision: &str) -> Vec<String> {
+    pods.iter()
+        .filter(|p| {
+            p.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("controller-revision-hash"))
+                .map(String::as_str)
+                != Some(update_revision)
+        })
+        .filter(|p| {
+            p.status
+                .iter()
+                .flat_map(|s| s.container_statuses.iter().flatten())
+                .any(|c| {
+                    c.state
+                        .as_ref()
+                        .and_then(|s| s.waiting.as_ref())
+                        .and_then(|w| w.reason.as_deref())
+                        .is_some_and(|r| FAILING_REASONS.contains(&r))
+                })
+        })
+        .filter_map(|p| p.metadata.name.clone())
+        .collect()
+}
+
 /// Characters of zot's own last words kept in a condition message.
 const CRASH_MESSAGE_CHARS: usize = 1024;
 
@@ -42,11 +71,21 @@ pub fn pod_problem(pods: &[Pod]) -> Option<String> {
                 ("CrashLoopBackOff", Some(t)) => {
                     let said = t.message.as_deref().map(str::trim).unwrap_or_default();
                     let tail = last_chars(said, CRASH_MESSAGE_CHARS);
+                    let why = if !tail.is_empty() {
+                        format!("; its last words: {tail}")
+                    } else if t.exit_code == 0 {
+                        // zot v2.1 exits 0 when it fails after initialising (e.g. a certificate it cannot load),
+                        // so no kubelet keeps its log in the termination message.
+                        format!(
+                            "; zot exits 0 when it cannot start serving (e.g. a TLS certificate it cannot load): \
+                             `kubectl logs --previous pod/{name}` shows why"
+                        )
+                    } else {
+                        String::new()
+                    };
                     format!(
-                        "pod {name}: zot exited with code {} and is restarted with back-off (restarts: {}){}",
-                        t.exit_code,
-                        c.restart_count,
-                        if tail.is_empty() { String::new() } else { format!("; its last words: {tail}") }
+                        "pod {name}: zot exited with code {} and is restarted with back-off (restarts: {}){why}",
+                        t.exit_code, c.restart_count,
                     )
                 }
                 _ => format!(
@@ -225,6 +264,25 @@ mod tests {
     }
 
     #[test]
+    fn a_crash_with_exit_code_0_and_no_message_points_at_the_previous_log() {
+        let p = pod(
+            "store-0",
+            json!({"containerStatuses": [{"name": "zot", "image": "zot", "imageID": "", "ready": false,
+                "restartCount": 2, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                "lastState": {"terminated": {"exitCode": 0}}}]}),
+        );
+        let problem = pod_problem(&[p]).unwrap();
+        assert!(
+            problem.starts_with("pod store-0: zot exited with code 0"),
+            "{problem}"
+        );
+        assert!(
+            problem.ends_with("`kubectl logs --previous pod/store-0` shows why"),
+            "{problem}"
+        );
+    }
+
+    #[test]
     fn an_image_that_cannot_be_pulled_is_reported_with_the_kubelets_message() {
         let p = pod(
             "store-0",
@@ -235,6 +293,27 @@ mod tests {
             pod_problem(&[p]).unwrap(),
             "pod store-0: ImagePullBackOff: not found"
         );
+    }
+
+    #[test]
+    fn only_failing_pods_of_an_older_revision_are_stuck() {
+        let failing = json!({"containerStatuses": [{"name": "zot", "image": "zot", "imageID": "", "ready": false,
+            "restartCount": 2, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]});
+        let starting = json!({"containerStatuses": [{"name": "zot", "image": "zot", "imageID": "", "ready": false,
+            "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}]});
+        let with_revision = |name: &str, revision: &str, status: &serde_json::Value| -> Pod {
+            serde_json::from_value(json!({
+                "metadata": {"name": name, "labels": {"controller-revision-hash": revision}},
+                "status": status,
+            }))
+            .unwrap()
+        };
+        let pods = [
+            with_revision("old-failing", "r1", &failing),
+            with_revision("new-failing", "r2", &failing),
+            with_revision("old-starting", "r1", &starting),
+        ];
+        assert_eq!(stuck_pods(&pods, "r2"), vec!["old-failing".to_string()]);
     }
 
     #[test]

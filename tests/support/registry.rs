@@ -102,3 +102,27 @@ pub fn referrers(discovered: &str) -> Vec<Value> {
         .cloned()
         .unwrap_or_default()
 }
+
+/// The log of a zot pod's previous container, as `kubectl logs --previous` would show it: zot-podrunner keeps each
+/// container's output in its state folder beside the cluster (`.cluster/pods-<flavour>/pods/<ns>_<pod>_<uid>/`).
+pub fn previous_log(flavour: Flavour, pod: &Value) -> String {
+    let kubeconfig = super::kubeconfig(flavour);
+    let dir = kubeconfig
+        .parent()
+        .unwrap()
+        .join(format!("pods-{}/pods", flavour.as_str()))
+        .join(format!(
+            "{}_{}_{}",
+            pod["metadata"]["namespace"].as_str().unwrap(),
+            pod["metadata"]["name"].as_str().unwrap(),
+            pod["metadata"]["uid"].as_str().unwrap()
+        ));
+    let restarts = pod["status"]["containerStatuses"][0]["restartCount"]
+        .as_i64()
+        .unwrap_or(0);
+    let name = pod["status"]["containerStatuses"][0]["name"]
+        .as_str()
+        .unwrap_or("zot");
+    std::fs::read_to_string(dir.join(name).join(format!("{}.log", restarts - 1)))
+        .unwrap_or_default()
+}
