@@ -551,6 +551,68 @@ fn zot_accepts_every_store_of_the_admission_matrix_on_both_platforms() {
     assert_verified("admission matrix", &cases);
 }
 
+/// Hand-picked edges of what the CRD allows, where zot's own checks are stricter than a type: each one `validate`
+/// accepts must be accepted by zot too.
+fn edge_stores() -> Vec<Store> {
+    let mut stores = Vec::new();
+    for (i, path) in [
+        "/",
+        "/metrics/",
+        "/a//metrics",
+        "/a/./metrics",
+        "/a/../metrics",
+        "/a/..",
+        "/internal/metrics.v1",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        stores.push(Store::new(
+            &format!("metrics-path-{i}"),
+            json!({"metrics": {"enabled": true, "prometheus": {"path": path}}}),
+        ));
+    }
+    let sync = |registry: Value| json!({"extensions": {"sync": {"enabled": true, "registries": [registry]}}});
+    stores.extend([
+        Store::new(
+            "sync-on-demand",
+            sync(json!({"urls": ["https://registry-1.docker.io"], "onDemand": true})),
+        ),
+        Store::new(
+            "sync-periodic",
+            sync(json!({"urls": ["https://quay.io"], "onDemand": false, "pollInterval": "1h30m"})),
+        ),
+        Store::new(
+            "cve-shortest-interval",
+            json!({"extensions": {"search": {"enabled": true, "cve": {"enabled": true, "updateInterval": "2h"}}}}),
+        ),
+        Store::new(
+            "rbac-without-authentication",
+            json!({"rbac": {"enabled": true, "policies": [{"repositories": ["team/**"], "users": ["ann"],
+                "actions": ["read"]}]}}),
+        ),
+        Store::new(
+            "rbac-anonymous-only",
+            json!({"rbac": {"enabled": true, "defaultPolicy": ["read"]}}),
+        ),
+    ]);
+    stores
+}
+
+#[test]
+fn zot_accepts_every_edge_case_validate_accepts() {
+    let stores = edge_stores();
+    let (cases, refused) = rendered_cases("edge", &stores);
+    eprintln!("edge cases refused by validate: {refused:?}");
+    assert!(
+        cases
+            .iter()
+            .any(|c| c.name.starts_with("edge metrics-path-6 ")),
+        "validate refuses a clean metrics path: {refused:?}"
+    );
+    assert_verified("edge case", &cases);
+}
+
 #[test]
 fn zot_accepts_every_random_spec_validate_accepts() {
     let stores = random_stores();
