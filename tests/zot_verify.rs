@@ -957,6 +957,49 @@ fn model_configs() -> Vec<(String, Value)> {
     configs
 }
 
+/// Keys zot reads that `zot schema` leaves out, with a value `zot verify` accepts for each: zot's schema
+/// generator squashes an embedded *pointer* struct (Go `*Credentials`, `*TLSConfig` in events.SinkConfig) into
+/// nothing, while viper decodes it under its type name.
+const SCHEMA_GAPS: [(&str, &str); 2] = [
+    ("credentials", r#"{"username": "u", "file": "/dev/null"}"#),
+    ("tlsConfig", r#"{"caCertFile": "/dev/null"}"#),
+];
+
+/// Whether a disagreement is one of [`SCHEMA_GAPS`] (an event sink's key).
+fn schema_gap(pointer: &str, key: &str) -> bool {
+    let sink = pointer
+        .strip_prefix("/extensions/events/sinks/")
+        .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()));
+    sink && SCHEMA_GAPS.iter().any(|(k, _)| *k == key)
+}
+
+#[test]
+fn zot_reads_the_keys_its_schema_leaves_out() {
+    for (key, value) in SCHEMA_GAPS {
+        let dir = TempDir::new().unwrap();
+        let config = dir.path().join("config.json");
+        let text = format!(
+            r#"{{"distSpecVersion": "1.1.1", "storage": {{"rootDirectory": "{}"}},
+                "http": {{"address": "127.0.0.1", "port": "5000"}},
+                "extensions": {{"events": {{"enable": true, "sinks": [{{"type": "http",
+                "address": "http://127.0.0.1:1", "{key}": {value}}}]}}}}}}"#,
+            dir.path().join("data").display()
+        );
+        std::fs::write(&config, text).unwrap();
+        let out = Command::new(support::tool("zot"))
+            .arg("verify")
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "zot verify refuses an event sink's {key}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(schema_gap("/extensions/events/sinks/0", key));
+    }
+}
+
 #[test]
 fn every_key_the_model_writes_or_declares_is_in_zots_schema() {
     let root = zot_schema();
@@ -973,7 +1016,10 @@ fn every_key_the_model_writes_or_declares_is_in_zots_schema() {
             };
             let alts = alternatives(root, schema);
             for key in keys {
-                if declared.insert(format!("{pointer}/{key}")) && property(&alts, &key).is_none() {
+                if declared.insert(format!("{pointer}/{key}"))
+                    && property(&alts, &key).is_none()
+                    && !schema_gap(&pointer, &key)
+                {
                     problems.insert(format!(
                         "{pointer}/{key}: the model declares it, zot's schema does not have it (in {name})"
                     ));
