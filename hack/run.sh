@@ -37,7 +37,7 @@ fi
 log "1/6 building the operator"
 cargo build --locked --quiet
 log "2/6 building or reusing the test-platform tools"
-hack/tools.sh build etcd kube kwok servicemonitor-crd
+hack/tools.sh build etcd kube kwok servicemonitor-crd zot
 log "3/6 starting the local $flavour cluster"
 eval "$(hack/cluster.sh up --flavour "$flavour" | grep '^export KUBECONFIG=')"
 kubectl() { "$(hack/tools.sh path kubectl)" "$@"; }

@@ -2,12 +2,14 @@
 # Builds the test platform's tools from Go modules at the versions pinned in hack/versions.env, into a cache outside
 # the clone keyed by tool and version. A warm cache makes this a few seconds; a cold one builds from source.
 #
-#   hack/tools.sh build [TOOL...]   build (or reuse) tools; default: all of them
+#   hack/tools.sh build [TOOL...]   build (or reuse) tools (or the tool of a binary: zli, kubectl); default: all but
+#                                   operator-sdk
 #   hack/tools.sh path TOOL         print the absolute path of a tool's binary (building it if needed)
 #   hack/tools.sh list              print every tool with its version and whether it is cached
 #
 # Tools: etcd kube (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) kwok (kwok, kwokctl) oras opm
-#        operator-sdk zot servicemonitor-crd
+#        operator-sdk servicemonitor-crd
+#        zot (zot and zli, from zot's source release in ../shared/src, ZOT_OPERATOR_SHARED elsewhere)
 #        otelcol (OpenTelemetry Collector from hack/otelcol, for the telemetry tests)
 #        bundle-validate (operator-sdk v1.42's `bundle validate --select-optional suite=operatorframework`, from
 #          hack/bundle-validate: the proxy refuses operator-sdk itself)
@@ -15,6 +17,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+# The folder beside the project with the upstream sources (zot's source release in src/), as hack/cluster.sh finds it.
+SHARED=${ZOT_OPERATOR_SHARED:-$repo/../shared}
 # shellcheck source=versions.env
 source "$here/versions.env"
 
@@ -51,6 +56,7 @@ binaries_of() {
   case $1 in
     kube) echo "kube-apiserver kube-controller-manager kube-scheduler kubectl" ;;
     kwok) echo "kwok kwokctl" ;;
+    zot) echo "zot zli" ;;
     servicemonitor-crd) echo "monitoring.coreos.com_servicemonitors.yaml" ;;
     *) echo "$1" ;;
   esac
@@ -150,13 +156,45 @@ build_operator-sdk() {
       -o "$out/operator-sdk" github.com/operator-framework/operator-sdk/cmd/operator-sdk)
 }
 
+# zot from its source release in the shared folder (the module proxy refuses zotregistry.dev/zot/v2; its
+# dependencies are ordinary modules it serves), built the way zot's Makefile builds a release: every extension but
+# `ui`, jsonv2, no cgo, release tag and commit stamped into pkg/buildinfo. zli is built from the same tree with the
+# same tags (as zot's Makefile does), so it reuses the server's compiled packages.
 build_zot() {
-  local out=$1 w
-  w=$(wrapper zot)
-  (cd "$w" && go get "$ZOT_MODULE/cmd/zot@$ZOT_VERSION" &&
-    GOEXPERIMENT=jsonv2 go build -trimpath -tags "$ZOT_BUILD_TAGS,containers_image_openpgp" \
-      -ldflags "-s -w -X $ZOT_MODULE/pkg/api/config.ReleaseTag=$ZOT_VERSION" -o "$out/zot" "$ZOT_MODULE/cmd/zot") ||
-    die "zot $ZOT_VERSION could not be fetched or built from $ZOT_MODULE (see the messages above)"
+  local out=$1 tarball src total pid ticks=0 ldflags bi=zotregistry.dev/zot/v2/pkg/buildinfo tags=$ZOT_BUILD_TAGS
+  # zot's go.mod and go.sum pin every dependency: use them as they are.
+  local -x GOFLAGS="-buildvcs=false -mod=readonly" GOEXPERIMENT=jsonv2
+  tarball="$SHARED/src/zot-$ZOT_VERSION.tar.gz"
+  [[ -f $tarball ]] || die "zot: source release not found at $tarball (set ZOT_OPERATOR_SHARED to the shared folder)"
+  sha256sum -c --quiet - <<<"$ZOT_SHA256  $tarball" >&2 ||
+    die "zot: $tarball does not have the sha256 pinned in hack/versions.env (ZOT_SHA256=$ZOT_SHA256)"
+  src="$CACHE/src/zot-$ZOT_VERSION"
+  rm -rf "$src" && mkdir -p "$src"
+  tar -xzf "$tarball" -C "$src" --strip-components=1 || die "zot: cannot unpack $tarball"
+  ldflags="-s -w -X $bi.ReleaseTag=$ZOT_VERSION -X $bi.Commit=$ZOT_COMMIT"
+  ldflags+=" -X $bi.BinaryType=-${tags//,/-} -X $bi.GoVersion=$(go env GOVERSION)"
+  log "zot: downloading the modules of zot $ZOT_VERSION's go.sum"
+  total=$(cd "$src" && go list -deps -tags "$tags" ./cmd/zot ./cmd/zli | sort -u | wc -l) ||
+    die "zot: resolving the packages of zot $ZOT_VERSION failed"
+  log "zot: compiling $total packages (about 13 minutes and 3.5 GB on 2 cores the first time)"
+  (
+    cd "$src" &&
+      go build -v -trimpath -tags "$tags" -ldflags "$ldflags" -o "$out/zot" ./cmd/zot &&
+      go build -v -trimpath -tags "$tags" -ldflags "$ldflags" -o "$out/zli" ./cmd/zli
+  ) >"$out/build.log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if ((++ticks % 30 == 0)); then
+      log "zot: $(wc -l <"$out/build.log") of about $total packages compiled (${ticks}s)"
+    fi
+  done
+  if ! wait "$pid"; then
+    cat "$out/build.log" >&2
+    return 1
+  fi
+  rm -f "$out/build.log"
+  "$out/zot" --version >/dev/null 2>&1 || die "zot: the built binary does not run"
 }
 
 build_servicemonitor-crd() {
@@ -250,32 +288,47 @@ ensure() {
   ) 8>"$dir.lock" || exit 1
 }
 
-# zot and operator-sdk are not in the default set: the Go module proxy refuses zotregistry.dev/zot/v2 (403 for
-# every version) and github.com/operator-framework/operator-sdk's go.mod (403 for v1.42.0), so building either
-# fails with that message until it is served. See README "Test platform".
-ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol kopium bundle-validate)
-KNOWN_TOOLS=("${ALL_TOOLS[@]}" zot operator-sdk)
+# operator-sdk is not in the default set: the Go module proxy refuses github.com/operator-framework/operator-sdk's
+# go.mod (403 for v1.42.0), so building it fails with that message until it is served. See README "Test platform".
+ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol kopium bundle-validate zot)
+KNOWN_TOOLS=("${ALL_TOOLS[@]}" operator-sdk)
+
+# The tool that builds NAME, a tool or one of its binaries (`zli` is built by `zot`, `kubectl` by `kube`).
+tool_of() {
+  local t b
+  for t in "${KNOWN_TOOLS[@]}"; do
+    for b in $(binaries_of "$t"); do
+      if [[ $b == "$1" || $t == "$1" ]]; then
+        echo "$t"
+        return 0
+      fi
+    done
+  done
+  die "unknown tool '$1'"
+}
 
 case ${1:-build} in
   build)
     shift || true
     tools=("$@")
     ((${#tools[@]})) || tools=("${ALL_TOOLS[@]}")
-    for t in "${tools[@]}"; do ensure "$t"; done
+    for t in "${tools[@]}"; do
+      t=$(tool_of "$t") || exit 1
+      ensure "$t"
+    done
     log "ready: ${tools[*]}"
     ;;
   path)
     tool=${2:?usage: tools.sh path TOOL}
-    for t in "${KNOWN_TOOLS[@]}"; do
-      for b in $(binaries_of "$t"); do
-        if [[ $b == "$tool" || $t == "$tool" ]]; then
-          ensure "$t"
-          echo "$(dir_of "$t")/$b"
-          exit 0
-        fi
-      done
+    t=$(tool_of "$tool") || exit 1
+    ensure "$t"
+    # A tool's own name names its first binary (`path zot` is the server, `path kube` kube-apiserver).
+    for b in $(binaries_of "$t"); do
+      if [[ $b == "$tool" || $t == "$tool" ]]; then
+        echo "$(dir_of "$t")/$b"
+        exit 0
+      fi
     done
-    die "unknown tool '$tool'"
     ;;
   dir)
     ensure "${2:?usage: tools.sh dir TOOL}"

@@ -73,10 +73,24 @@ pub(super) fn check_observability(spec: &ZotArtifactStoreSpec) -> Check {
         "must be a port between 1 and 65535",
     )?;
     refuse_if(
-        !prometheus.path.starts_with('/') || prometheus.path.starts_with("/v2"),
+        !clean_metrics_path(&prometheus.path),
         "spec.metrics.prometheus.path",
-        "must be an absolute path outside /v2, e.g. /metrics",
+        msg::METRICS_PATH,
     )
+}
+
+/// What the CRD's rule on spec.metrics.prometheus.path accepts: an absolute path outside /v2 that Go's
+/// `path.Clean` leaves as it is (zot refuses any other, and `/`).
+fn clean_metrics_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("/v2")
+        && path != "/"
+        && !path.ends_with('/')
+        && !path.ends_with("/.")
+        && !path.ends_with("/..")
+        && !path.contains("//")
+        && !path.contains("/./")
+        && !path.contains("/../")
 }
 pub(super) fn check_extensions(spec: &ZotArtifactStoreSpec) -> Check {
     let ext = &spec.extensions;

@@ -20,7 +20,7 @@ pub const SCRAPE_INTERVAL: &str = "must be a duration such as 30s or 1m";
 pub const COUNT_OR_PERCENT: &str = "must be a number of pods (e.g. 2) or a percentage (e.g. 50%)";
 pub const TABLE_PREFIX: &str = "may contain only letters, digits, '_', '-' and '.'";
 pub const REDIS_URL: &str = "must be redis://host:port[/db] or rediss://…, without user or password: zot reads redis credentials only from its config file, which never holds credentials";
-pub const METRICS_PATH: &str = "must be an absolute path outside /v2, e.g. /metrics";
+pub const METRICS_PATH: &str = messages::METRICS_PATH;
 pub const HOST: &str = "must be a lower-case DNS host name such as artifacts.example.com";
 pub const INGRESS_TLS: &str = "ingress.tls.enabled needs ingress.tls.secretName: the Secret (type kubernetes.io/tls) that holds or will hold the certificate";
 pub const ROUTE_HOST: &str = "must be a lower-case DNS host name such as artifacts.apps.example.com (no wildcard, labels of at most 63 characters)";
@@ -550,6 +550,30 @@ pub fn cases() -> Vec<Case> {
             "a relative metrics path is refused",
             "{metrics: {prometheus: {path: metrics}}}",
             &[("spec.metrics.prometheus.path", METRICS_PATH)],
+        ),
+        refused(
+            "the root as metrics path is refused (zot refuses /)",
+            "{metrics: {prometheus: {path: '/'}}}",
+            &[("spec.metrics.prometheus.path", METRICS_PATH)],
+        ),
+        refused(
+            "a metrics path with a trailing slash is refused (zot wants path.Clean's form)",
+            "{metrics: {prometheus: {path: '/metrics/'}}}",
+            &[("spec.metrics.prometheus.path", METRICS_PATH)],
+        ),
+        refused(
+            "a metrics path with // is refused",
+            "{metrics: {prometheus: {path: '/a//metrics'}}}",
+            &[("spec.metrics.prometheus.path", METRICS_PATH)],
+        ),
+        refused(
+            "a metrics path with a .. segment is refused",
+            "{metrics: {prometheus: {path: '/a/../metrics'}}}",
+            &[("spec.metrics.prometheus.path", METRICS_PATH)],
+        ),
+        accepted(
+            "a clean metrics path with several segments is accepted",
+            "{metrics: {prometheus: {path: /internal/metrics.v1}}}",
         ),
         refused(
             "a scrape interval that is no duration is refused",

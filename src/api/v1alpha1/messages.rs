@@ -75,3 +75,6 @@ pub const SAFE_SYSCTLS: [&str; 10] = [
     "net.ipv4.tcp_keepalive_intvl",
     "net.ipv4.tcp_keepalive_probes",
 ];
+
+/// spec.metrics.prometheus.path: zot refuses a metrics path that Go's `path.Clean` changes, `/` and `/v2`.
+pub const METRICS_PATH: &str = "must be a clean absolute path outside /v2, such as /metrics: no trailing /, no // and no . or .. segments (zot refuses those)";

@@ -50,8 +50,8 @@ pub struct PrometheusSpec {
     /// HTTP path at which zot serves the metrics. Defaults to /metrics.
     #[serde(default = "default_metrics_path")]
     #[schemars(length(min = 1, max = 256))]
-    #[x_kube(validation = Rule::new("self.startsWith('/') && !self.startsWith('/v2')")
-        .message("must be an absolute path outside /v2, e.g. /metrics"))]
+    #[x_kube(validation = Rule::new("self.startsWith('/') && !self.startsWith('/v2') && self != '/' && !self.endsWith('/') && !self.endsWith('/.') && !self.endsWith('/..') && !self.contains('//') && !self.contains('/./') && !self.contains('/../')")
+        .message(messages::METRICS_PATH))]
     pub path: String,
     /// A ServiceMonitor for the Prometheus Operator (OpenShift user-workload monitoring). An object: write
     /// `serviceMonitor: {enabled: true}` for one with the defaults (`serviceMonitor: true` is refused).
