@@ -251,7 +251,7 @@ mod tests {
                 "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}]}),
         );
         assert_eq!(
-            pod_problem(&[starting.clone()]),
+            pod_problem(std::slice::from_ref(&starting)),
             None,
             "starting is not failing"
         );
