@@ -302,6 +302,6 @@ mod tests {
         let t = tail(&log, 80, 4096);
         assert!(t.starts_with("line 21\n") && t.ends_with("line 100"), "{t}");
         let t = tail(&log, 80, 10);
-        assert_eq!(t, "\nline 100");
+        assert_eq!(t, "9\nline 100");
     }
 }
