@@ -444,6 +444,9 @@ impl Worker {
             Ok(v) => v,
             Err(message) => return self.config_error(index, message).await,
         };
+        if let Some(message) = self.outside_scc_range(uid) {
+            return self.config_error(index, message).await;
+        }
         if run_as_non_root && uid.unwrap_or(0) == 0 {
             let message = format!(
                 "container has runAsNonRoot and image will run as root (pod: \"{pod_name}\", container: {})",
@@ -613,6 +616,29 @@ impl Worker {
                 self.event_once(index, "Warning", "Failed", &message).await;
             }
         }
+    }
+
+    /// Playing OpenShift, the restricted-v2 SCC refuses a pod whose UID lies outside the namespace's range (real
+    /// admission would not create the pod at all; here it exists, and is not run).
+    fn outside_scc_range(&self, uid: Option<i64>) -> Option<String> {
+        if !self.runner.args.assign_scc_ids {
+            return None;
+        }
+        let uid = uid?;
+        let range = self
+            .namespace
+            .as_ref()
+            .and_then(|n| n.annotations().get(UID_RANGE).cloned())
+            .unwrap_or_else(|| DEFAULT_SCC_RANGE.to_string());
+        let (start, size) = range.split_once('/')?;
+        let (start, size): (i64, i64) = (start.parse().ok()?, size.parse().ok()?);
+        let end = start + size - 1;
+        (uid < start || uid > end).then(|| {
+            format!(
+                "unable to validate against any security context constraint: [provider \"restricted-v2\": \
+                 .spec.securityContext.runAsUser: Invalid value: {uid}: must be in the ranges: [{start}, {end}]]"
+            )
+        })
     }
 
     async fn config_error(&mut self, index: usize, message: String) {
