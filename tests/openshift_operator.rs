@@ -218,7 +218,11 @@ async fn on_kubernetes_the_openshift_sample_falls_back_to_an_ingress_and_no_rout
     let (ns, _operator) = in_restricted_namespace(K, "fallback", "kubernetes-fallback", &[]).await;
     // The sample signs users in with a Keycloak the test platform does not run, and zot will not start without
     // its issuer: this test is about publishing (Ingress, no Route call), so its pod is simulated.
-    let label = format!("{}={}", support::SIMULATED_PODS.0, support::SIMULATED_PODS.1);
+    let label = format!(
+        "{}={}",
+        support::SIMULATED_PODS.0,
+        support::SIMULATED_PODS.1
+    );
     let (ok, _, err) = kubectl(K, &["label", "namespace", &ns.name, &label], None);
     assert!(ok, "{err}");
     let (ok, _, err) = kubectl(
