@@ -9,23 +9,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::operator::{Operator, in_restricted_namespace};
-use support::{Flavour, TestNamespace, condition, eventually, get, kubectl};
+use support::{Flavour, TestNamespace, apply, condition, eventually, get, kubectl, ready};
 
 const WAIT: Duration = Duration::from_secs(120);
-
-fn apply(flavour: Flavour, ns: &str, yaml: &str) {
-    let (ok, _, err) = kubectl(flavour, &["apply", "-n", ns, "-f", "-"], Some(yaml));
-    assert!(ok, "kubectl apply: {err}\n{yaml}");
-}
-
-async fn ready(flavour: Flavour, ns: &str, name: &str) -> Value {
-    eventually(&format!("zas/{name} to be Ready"), WAIT, || async {
-        let s = get(flavour, ns, &format!("zas/{name}"))?;
-        let current = s["status"]["observedGeneration"] == s["metadata"]["generation"];
-        (current && condition(&s, "Ready")?.0 == "True").then_some(s)
-    })
-    .await
-}
 
 /// zot's configuration as the operator wrote it into the store's config Secret.
 fn zot_config(flavour: Flavour, ns: &str, store: &str) -> Option<Value> {

@@ -25,18 +25,11 @@ async fn setup(prefix: &str) -> TestNamespace {
 }
 
 fn apply(ns: &str, yaml: &str) {
-    let (ok, _, err) = kubectl(V, &["apply", "-n", ns, "-f", "-"], Some(yaml));
-    assert!(ok, "kubectl apply failed: {err}\n{yaml}");
+    support::apply(V, ns, yaml);
 }
 
 async fn wait_ready(ns: &str, name: &str) -> Value {
-    eventually(&format!("zas/{name} to be Ready"), WAIT, || async {
-        let store = support::get(V, ns, &format!("zas/{name}"))?;
-        let ready = condition(&store, "Ready")?;
-        let current = store["status"]["observedGeneration"] == store["metadata"]["generation"];
-        (ready.0 == "True" && current).then_some(store)
-    })
-    .await
+    support::ready(V, ns, name).await
 }
 
 /// Random bytes, so that a pull can only match what this test pushed.

@@ -174,6 +174,26 @@ pub fn get(flavour: Flavour, namespace: &str, what: &str) -> Option<serde_json::
     ok.then(|| serde_json::from_str(&out).expect("kubectl prints JSON"))
 }
 
+/// `kubectl apply -n <namespace>` of `yaml`, which must succeed.
+pub fn apply(flavour: Flavour, namespace: &str, yaml: &str) {
+    let (ok, _, err) = kubectl(flavour, &["apply", "-n", namespace, "-f", "-"], Some(yaml));
+    assert!(ok, "kubectl apply failed: {err}\n{yaml}");
+}
+
+/// Waits (up to 3 minutes) until the store is Ready for its current generation, and returns it.
+pub async fn ready(flavour: Flavour, namespace: &str, name: &str) -> serde_json::Value {
+    eventually(
+        &format!("zas/{name} to be Ready"),
+        Duration::from_secs(180),
+        || async {
+            let store = get(flavour, namespace, &format!("zas/{name}"))?;
+            let current = store["status"]["observedGeneration"] == store["metadata"]["generation"];
+            (current && condition(&store, "Ready")?.0 == "True").then_some(store)
+        },
+    )
+    .await
+}
+
 /// The (status, reason, message) of a store's condition `type_`.
 pub fn condition(store: &serde_json::Value, type_: &str) -> Option<(String, String, String)> {
     let c = store["status"]["conditions"]

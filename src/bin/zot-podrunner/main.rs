@@ -107,8 +107,8 @@ async fn main() {
 
 async fn run(args: Args) -> Result<(), String> {
     let client = connect(&args.kubeconfig).await?;
-    net::ensure_bridge(&args.pod_cidr)?;
-    net::remove_stale(&args.name);
+    net::ensure_bridge(&args.pod_cidr).await?;
+    net::remove_stale(&args.name).await;
     process::kill_stale(&args.state_dir);
     let _ = std::fs::remove_dir_all(args.state_dir.join("pods"));
     std::fs::create_dir_all(args.state_dir.join("pods"))

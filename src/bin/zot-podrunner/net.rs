@@ -142,32 +142,16 @@ pub async fn run(program: &str, args: &[&str]) -> Result<String, String> {
     }
 }
 
-fn run_blocking(program: &str, args: &[&str]) -> Result<String, String> {
-    let out = std::process::Command::new(program)
-        .args(args)
-        .output()
-        .map_err(|e| format!("{program}: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "{program} {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
-
 /// The bridge with the gateway address, created once for every runner on the machine. Refuses to start when an
 /// interface other than the bridge already has an address in the bridge network.
-pub fn ensure_bridge(pod_cidr: &Cidr) -> Result<(), String> {
+pub async fn ensure_bridge(pod_cidr: &Cidr) -> Result<(), String> {
     let net = bridge_net();
     if !net.contains(pod_cidr.net) || pod_cidr.len < BRIDGE_PREFIX {
         return Err(format!(
             "--pod-cidr {pod_cidr} is not inside the bridge network {net}"
         ));
     }
-    let addrs = run_blocking("ip", &["-4", "-o", "addr", "show"])?;
+    let addrs = ip(&["-4", "-o", "addr", "show"]).await?;
     for line in addrs.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let (Some(dev), Some(addr)) = (fields.get(1), fields.get(3)) else {
@@ -182,28 +166,28 @@ pub fn ensure_bridge(pod_cidr: &Cidr) -> Result<(), String> {
             ));
         }
     }
-    if run_blocking("ip", &["link", "show", BRIDGE]).is_err() {
-        run_blocking("ip", &["link", "add", BRIDGE, "type", "bridge"]).or_else(|e| {
-            // Another runner may have made it meanwhile.
-            run_blocking("ip", &["link", "show", BRIDGE]).map_err(|_| e)
-        })?;
+    if ip(&["link", "show", BRIDGE]).await.is_err()
+        && let Err(e) = ip(&["link", "add", BRIDGE, "type", "bridge"]).await
+    {
+        // Another runner may have made it meanwhile.
+        ip(&["link", "show", BRIDGE]).await.map_err(|_| e)?;
     }
     let gateway = format!("{GATEWAY}/{BRIDGE_PREFIX}");
-    let shown = run_blocking("ip", &["-4", "-o", "addr", "show", "dev", BRIDGE])?;
+    let shown = ip(&["-4", "-o", "addr", "show", "dev", BRIDGE]).await?;
     if !shown.contains(&format!(" {gateway} ")) {
-        let _ = run_blocking("ip", &["addr", "add", &gateway, "dev", BRIDGE]);
+        let _ = ip(&["addr", "add", &gateway, "dev", BRIDGE]).await;
     }
-    run_blocking("ip", &["link", "set", BRIDGE, "up"])?;
+    ip(&["link", "set", BRIDGE, "up"]).await?;
     Ok(())
 }
 
 /// Network namespaces a previous run of the runner named `name` left behind.
-pub fn remove_stale(name: &str) {
+pub async fn remove_stale(name: &str) {
     let prefix = format!("zp-{name}-");
-    if let Ok(list) = run_blocking("ip", &["netns", "list"]) {
+    if let Ok(list) = ip(&["netns", "list"]).await {
         for ns in list.lines().filter_map(|l| l.split_whitespace().next()) {
             if ns.starts_with(&prefix) {
-                let _ = run_blocking("ip", &["netns", "delete", ns]);
+                let _ = ip(&["netns", "delete", ns]).await;
             }
         }
     }
@@ -217,12 +201,17 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    pub async fn create(runner_name: &str, ip: Ipv4Addr) -> Result<Sandbox, String> {
-        let netns = format!("zp-{runner_name}-{}", ip.to_string().replace('.', "-"));
-        let veth = format!("zv{:08x}", u32::from(ip));
-        let _ = ip_cmd_quiet(&["netns", "delete", &netns]).await;
-        let _ = ip_cmd_quiet(&["link", "delete", &veth]).await;
-        let sandbox = Sandbox { netns, ip, veth };
+    pub async fn create(runner_name: &str, address: Ipv4Addr) -> Result<Sandbox, String> {
+        let netns = format!("zp-{runner_name}-{}", address.to_string().replace('.', "-"));
+        let veth = format!("zv{:08x}", u32::from(address));
+        // Leftovers of an earlier pod with this address, if any.
+        let _ = ip(&["netns", "delete", &netns]).await;
+        let _ = ip(&["link", "delete", &veth]).await;
+        let sandbox = Sandbox {
+            netns,
+            ip: address,
+            veth,
+        };
         if let Err(e) = sandbox.setup().await {
             sandbox.destroy().await;
             return Err(e);
@@ -246,13 +235,9 @@ impl Sandbox {
     }
 
     pub async fn destroy(&self) {
-        let _ = ip_cmd_quiet(&["netns", "delete", &self.netns]).await;
-        let _ = ip_cmd_quiet(&["link", "delete", &self.veth]).await;
+        let _ = ip(&["netns", "delete", &self.netns]).await;
+        let _ = ip(&["link", "delete", &self.veth]).await;
     }
-}
-
-async fn ip_cmd_quiet(args: &[&str]) -> Result<String, String> {
-    ip(args).await
 }
 
 #[cfg(test)]
