@@ -66,7 +66,7 @@ fn main() {
         measure(&format!("{sample}: render every child"), budget, || {
             black_box(render::desired(&validated, &platform, &inputs));
         });
-        let observed = Observed::Applied(Applied {
+        let observed = Observed::Applied(Box::new(Applied {
             workload: Some(Workload {
                 desired: 1,
                 replicas: 1,
@@ -75,7 +75,7 @@ fn main() {
             }),
             selector: "app.kubernetes.io/instance=x".into(),
             ..Applied::default()
-        });
+        }));
         let first = status::compute(
             None,
             Some(1),

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod openshift;
 pub mod platform;
 pub mod render;
+pub mod s3;
 pub mod scope;
 pub mod status;
 pub mod telemetry;

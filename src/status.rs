@@ -3,7 +3,7 @@
 //! Pure: the controller gathers [`Observed`] from its caches and hands it here; tests build it by value.
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
-use crate::api::v1alpha1::{Endpoints, Phase, ZotArtifactStoreStatus};
+use crate::api::v1alpha1::{Endpoints, Phase, StorageStatus, ZotArtifactStoreStatus};
 
 mod observed;
 mod running;
@@ -45,8 +45,38 @@ pub enum Observed {
     /// The spec (or something it references) keeps the operator from rendering, or the API server keeps refusing a
     /// child: the store cannot run as specified.
     Blocked { reason: String, message: String },
+    /// The object store of the spec cannot be used (unreachable, credentials refused, bucket owned by another
+    /// account): shown as `StorageReady=False` with the server's message; the operator retries with backoff.
+    StorageUnavailable { reason: String, message: String },
     /// The children were applied.
-    Applied(Applied),
+    Applied(Box<Applied>),
+}
+
+/// The bucket of s3 storage as the operator left it before applying the children.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BucketState {
+    /// Found, or created, with the store's access key.
+    Ready(StorageStatus),
+    /// The spec gives no access key (zot uses the pod's own AWS identity): the operator cannot look.
+    NotChecked { bucket: String },
+}
+
+/// What the status records of a bucket that exists: `created` now, or created by the operator before (the
+/// previous status says so for the same bucket and endpoint).
+pub fn bucket_record(
+    previous: Option<&ZotArtifactStoreStatus>,
+    bucket: &str,
+    endpoint: &str,
+    created: bool,
+) -> StorageStatus {
+    let created_before = previous
+        .and_then(|p| p.storage.as_ref())
+        .is_some_and(|s| s.created_by_operator && s.bucket == bucket && s.endpoint == endpoint);
+    StorageStatus {
+        bucket: bucket.to_string(),
+        endpoint: endpoint.to_string(),
+        created_by_operator: created || created_before,
+    }
 }
 
 /// Facts about applied children.
@@ -56,6 +86,8 @@ pub struct Applied {
     pub workload: Option<Workload>,
     /// Whether every PersistentVolumeClaim of the store is Bound; None when it has none (yet).
     pub claims_bound: Option<bool>,
+    /// The bucket of s3 storage; None for every other backend.
+    pub bucket: Option<BucketState>,
     /// Where zot's metadata database lives; None leaves DatabaseReady out.
     pub database: Option<DatabaseState>,
     /// Route admitted by a router: Some(true/false), or None when there is no Route (or no router answered).
@@ -130,7 +162,12 @@ pub fn compute(
     now: Time,
 ) -> ZotArtifactStoreStatus {
     let (phase, mut conditions, mut status) = match observed {
-        Observed::Blocked { reason, message } => blocked(previous, reason, message),
+        Observed::Blocked { reason, message } => {
+            blocked(previous, types::CONFIG_READY, reason, message)
+        }
+        Observed::StorageUnavailable { reason, message } => {
+            blocked(previous, types::STORAGE_READY, reason, message)
+        }
         Observed::Applied(applied) => running::running(applied),
     };
     for c in &mut conditions {
@@ -147,14 +184,16 @@ pub fn compute(
     status
 }
 
+/// Ready=False and `cause`=False, both with `reason` and `message`.
 fn blocked(
     previous: Option<&ZotArtifactStoreStatus>,
+    cause: &str,
     reason: &str,
     message: &str,
 ) -> (Phase, Vec<Condition>, ZotArtifactStoreStatus) {
     let conditions = vec![
         condition(types::READY, false, reason, message),
-        condition(types::CONFIG_READY, false, reason, message),
+        condition(cause, false, reason, message),
     ];
     // What runs keeps running: keep the last observed replica counts and endpoints.
     let status = previous.cloned().unwrap_or_default();
@@ -182,7 +221,7 @@ mod tests {
     }
 
     fn applied(ready: i32, desired: i32, rolled_out: bool) -> Observed {
-        Observed::Applied(Applied {
+        Observed::Applied(Box::new(Applied {
             workload: Some(Workload {
                 desired,
                 replicas: desired,
@@ -191,7 +230,7 @@ mod tests {
             }),
             selector: "app.kubernetes.io/instance=zot".into(),
             ..Applied::default()
-        })
+        }))
     }
 
     fn cond<'a>(s: &'a ZotArtifactStoreStatus, t: &str) -> &'a Condition {
@@ -222,7 +261,7 @@ mod tests {
 
     #[test]
     fn a_pod_that_does_not_start_makes_the_store_unready_with_the_kubelets_reason() {
-        let observed = Observed::Applied(Applied {
+        let observed = Observed::Applied(Box::new(Applied {
             workload: Some(Workload {
                 desired: 1,
                 replicas: 1,
@@ -231,7 +270,7 @@ mod tests {
             }),
             pod_problem: Some("pod zot-0: zot exited with code 1".into()),
             ..Applied::default()
-        });
+        }));
         let s = compute(None, Some(2), &observed, at(10));
         let ready = cond(&s, types::READY);
         assert_eq!(
@@ -251,7 +290,7 @@ mod tests {
 
     #[test]
     fn no_workload_yet_is_creating() {
-        let observed = Observed::Applied(Applied::default());
+        let observed = Observed::Applied(Box::default());
         let s = compute(None, Some(1), &observed, at(10));
         assert_eq!(s.phase, Some(Phase::Creating));
         assert_eq!(cond(&s, types::READY).reason, "Creating");
@@ -295,7 +334,7 @@ mod tests {
 
     #[test]
     fn gaps_make_the_store_degraded_but_not_unready() {
-        let observed = Observed::Applied(Applied {
+        let observed = Observed::Applied(Box::new(Applied {
             workload: Some(Workload {
                 desired: 1,
                 replicas: 1,
@@ -307,7 +346,7 @@ mod tests {
                 "no Routes here".into(),
             )],
             ..Applied::default()
-        });
+        }));
         let s = compute(None, Some(1), &observed, at(1));
         assert_eq!(cond(&s, types::DEGRADED).status, "True");
         assert!(
@@ -320,7 +359,7 @@ mod tests {
 
     #[test]
     fn a_rejected_route_keeps_the_store_unready() {
-        let observed = Observed::Applied(Applied {
+        let observed = Observed::Applied(Box::new(Applied {
             workload: Some(Workload {
                 desired: 1,
                 replicas: 1,
@@ -329,9 +368,85 @@ mod tests {
             }),
             route: Some(RouteState::Rejected("host taken".into())),
             ..Applied::default()
-        });
+        }));
         let s = compute(None, Some(1), &observed, at(1));
         assert_eq!(cond(&s, types::ROUTE_READY).reason, "Rejected");
         assert_eq!(cond(&s, types::READY).status, "False");
+    }
+
+    fn with_bucket(bucket: BucketState) -> Observed {
+        Observed::Applied(Box::new(Applied {
+            bucket: Some(bucket),
+            ..Applied::default()
+        }))
+    }
+
+    #[test]
+    fn a_bucket_the_operator_created_is_recorded_and_stays_recorded_while_it_is_the_same_bucket() {
+        let created = bucket_record(None, "images", "http://s3:9000", true);
+        assert!(created.created_by_operator);
+        let s = compute(
+            None,
+            Some(1),
+            &with_bucket(BucketState::Ready(created)),
+            at(1),
+        );
+        assert_eq!(
+            s.storage.as_ref().map(|b| b.created_by_operator),
+            Some(true)
+        );
+        let storage = cond(&s, types::STORAGE_READY);
+        assert_eq!(
+            (storage.status.as_str(), storage.reason.as_str()),
+            ("True", "BucketReady")
+        );
+        assert_eq!(
+            storage.message,
+            "bucket images exists at http://s3:9000 (created by the operator)"
+        );
+        // Found existing on the next reconcile: still the operator's.
+        assert!(bucket_record(Some(&s), "images", "http://s3:9000", false).created_by_operator);
+        // Another bucket, or the same name elsewhere, was not created by the operator.
+        assert!(!bucket_record(Some(&s), "other", "http://s3:9000", false).created_by_operator);
+        assert!(
+            !bucket_record(Some(&s), "images", "https://s3.example.com", false).created_by_operator
+        );
+    }
+
+    #[test]
+    fn a_bucket_without_an_access_key_is_unknown_storage_and_leaves_no_record() {
+        let observed = with_bucket(BucketState::NotChecked {
+            bucket: "images".into(),
+        });
+        let s = compute(None, Some(1), &observed, at(1));
+        let storage = cond(&s, types::STORAGE_READY);
+        assert_eq!(
+            (storage.status.as_str(), storage.reason.as_str()),
+            ("Unknown", "PodIdentity")
+        );
+        assert!(s.storage.is_none());
+    }
+
+    #[test]
+    fn an_unusable_object_store_fails_storage_ready_with_the_servers_message_and_keeps_the_last_counts()
+     {
+        let previous = compute(None, Some(1), &applied(2, 2, true), at(1));
+        let observed = Observed::StorageUnavailable {
+            reason: "InvalidCredentials".into(),
+            message: "S3 refused ListObjectsV2 on bucket images: SignatureDoesNotMatch: …".into(),
+        };
+        let s = compute(Some(&previous), Some(2), &observed, at(5));
+        assert_eq!(s.phase, Some(Phase::Failed));
+        for t in [types::READY, types::STORAGE_READY] {
+            let c = cond(&s, t);
+            assert_eq!(
+                (c.status.as_str(), c.reason.as_str()),
+                ("False", "InvalidCredentials"),
+                "{t}"
+            );
+            assert!(c.message.contains("SignatureDoesNotMatch"), "{t}");
+        }
+        assert!(s.conditions.iter().all(|c| c.type_ != types::CONFIG_READY));
+        assert_eq!(s.ready_replicas, Some(2));
     }
 }

@@ -21,6 +21,8 @@ pub struct Context {
     pub pods: Store<Pod>,
     pub recorder: Recorder,
     pub metrics: Metrics,
+    /// The operator's own S3 requests (bucket provisioning and clean-up).
+    pub s3: crate::s3::Client,
     /// Consecutive transient failures per store, for the backoff.
     failures: Mutex<HashMap<(String, String), u32>>,
     /// Whether every cache of `children` has listed once (set by the one task that waits for them: a reflector's
@@ -36,6 +38,7 @@ impl Context {
         pods: Store<Pod>,
         recorder: Recorder,
         metrics: Metrics,
+        s3: crate::s3::Client,
     ) -> Self {
         Self {
             client,
@@ -44,6 +47,7 @@ impl Context {
             pods,
             recorder,
             metrics,
+            s3,
             failures: Mutex::default(),
             caches_synced: AtomicBool::new(false),
         }

@@ -100,6 +100,7 @@ pub async fn control(
         pods,
         recorder,
         metrics,
+        crate::s3::Client::new().map_err(RunError::S3Client)?,
     ));
     tokio::spawn(mark_synced(children, main_store, ctx.clone(), readiness));
 

@@ -10,10 +10,20 @@ use super::error::{Blocked, Error};
 use crate::api::v1alpha1::ZotArtifactStore;
 use crate::children::ChildKind;
 use crate::render::{self, CaSource, Inputs, ServingCertificate};
+use crate::s3::AccessKeys;
 use crate::validate::{self, ValidatedStore};
 
-/// The validated store and its rendering inputs, or why it is blocked.
-pub type Dereferenced = Result<(ValidatedStore, Inputs), Blocked>;
+/// The validated store, its rendering inputs and the access key of its bucket, or why it is blocked.
+pub type Dereferenced = Result<References, Blocked>;
+
+/// What a store references, read and checked.
+#[derive(Debug)]
+pub struct References {
+    pub validated: ValidatedStore,
+    pub inputs: Inputs,
+    /// The access key of s3 storage (storage.s3.accessKeySecret); never rendered, used for the bucket only.
+    pub s3_keys: Option<AccessKeys>,
+}
 
 /// Validates `store` and reads what it references.
 pub async fn dereference(store: &ZotArtifactStore, ctx: &Context) -> Result<Dereferenced, Error> {
@@ -23,6 +33,7 @@ pub async fn dereference(store: &ZotArtifactStore, ctx: &Context) -> Result<Dere
         Err(refusal) => return Ok(Err(refusal.into())),
     };
     let mut inputs = Inputs::default();
+    let mut s3_keys = None;
     for (field, name) in validated.referenced_secret_fields() {
         let Some(secret) = read_secret(ctx, &namespace, &name).await? else {
             return Ok(Err(Blocked {
@@ -35,6 +46,16 @@ pub async fn dereference(store: &ZotArtifactStore, ctx: &Context) -> Result<Dere
             .insert(name.clone(), secret.resource_version().unwrap_or_default());
         match validate::keycloak_client_secret(&validated.spec, &name, &secret) {
             Some(Ok(value)) => inputs.keycloak_client_secret = Some(value),
+            Some(Err(refusal)) => {
+                return Ok(Err(Blocked {
+                    reason: "SecretKeyNotFound",
+                    message: refusal.to_string(),
+                }));
+            }
+            None => {}
+        }
+        match validate::s3_access_keys(&validated.spec, &name, &secret) {
+            Some(Ok(keys)) => s3_keys = Some(keys),
             Some(Err(refusal)) => {
                 return Ok(Err(Blocked {
                     reason: "SecretKeyNotFound",
@@ -64,7 +85,11 @@ pub async fn dereference(store: &ZotArtifactStore, ctx: &Context) -> Result<Dere
         .as_ref()
         .and_then(|cache| cache.get(&bundle))
         .and_then(|c| c.resource_version());
-    Ok(Ok((validated, inputs)))
+    Ok(Ok(References {
+        validated,
+        inputs,
+        s3_keys,
+    }))
 }
 
 /// Reads one object of `namespace`; None when it does not exist. The one read of the dereference step.

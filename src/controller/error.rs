@@ -39,6 +39,15 @@ pub enum Error {
     /// Applying or pruning a child.
     #[error(transparent)]
     Apply(#[from] crate::apply::Error),
+    /// Using the store's object storage (the bucket before zot starts, or its clean-up on deletion).
+    #[error(transparent)]
+    Storage(#[from] crate::s3::Error),
+    /// Adding or removing the store's finalizer.
+    #[error("updating the finalizers: {0}")]
+    Finalizer(#[source] kube::Error),
+    /// Stopping zot (deleting its Deployment) before its data is deleted.
+    #[error("deleting zot's Deployment: {0}")]
+    DeleteWorkload(#[source] kube::Error),
     /// Writing the store's status.
     #[error("patching the status: {0}")]
     PatchStatus(#[source] kube::Error),
@@ -55,6 +64,9 @@ impl Error {
             Error::ReadConfigMap { .. } => "read_config_map",
             Error::ReadNamespace { .. } => "read_namespace",
             Error::Apply(e) => e.category(),
+            Error::Storage(_) => "storage",
+            Error::Finalizer(_) => "finalizer",
+            Error::DeleteWorkload(_) => "delete_workload",
             Error::PatchStatus(_) => "patch_status",
             Error::MissingMetadata(_) => "missing_metadata",
         }
@@ -126,6 +138,9 @@ pub fn error_policy(
         | Error::ReadConfigMap { .. }
         | Error::ReadNamespace { .. }
         | Error::Apply(_)
+        | Error::Storage(_)
+        | Error::Finalizer(_)
+        | Error::DeleteWorkload(_)
         | Error::PatchStatus(_) => {
             let wait = backoff(ctx.count_failure(&key));
             warn!(error = %error, category = error.category(), retry_in_s = wait.as_secs(), "reconcile failed");

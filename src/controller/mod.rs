@@ -1,8 +1,10 @@
 //! The ZotArtifactStore controller: the run of the operator (wait for the CRD, discover the platform, lead, run
 //! the controller, restart it when the platform changes) and the reconcile pipeline.
+mod bucket;
 mod caches;
 mod context;
 mod control;
+mod deletion;
 mod dereference;
 mod error;
 mod events;
@@ -61,6 +63,8 @@ pub enum RunError {
     Discovery(#[source] kube::Error),
     #[error("setting up metrics: {0}")]
     Metrics(String),
+    #[error("setting up the S3 client: {0}")]
+    S3Client(#[source] reqwest::Error),
     #[error("lost the leader lease; stopping so that the new leader alone reconciles")]
     LostLease,
 }

@@ -12,11 +12,16 @@ use super::error::Error;
 use crate::api::names::{self, label};
 use crate::apply::{self, Owner};
 use crate::render;
-use crate::status::{self, Applied};
+use crate::status::{self, Applied, BucketState};
 use crate::validate::ValidatedStore;
 
 /// The facts the status of an applied store is computed from.
-pub async fn observe(store: &ValidatedStore, ctx: &Context, uid: &str) -> Result<Applied, Error> {
+pub async fn observe(
+    store: &ValidatedStore,
+    ctx: &Context,
+    uid: &str,
+    bucket: Option<BucketState>,
+) -> Result<Applied, Error> {
     let owner = Owner {
         namespace: &store.namespace,
         store: &store.name,
@@ -47,6 +52,7 @@ pub async fn observe(store: &ValidatedStore, ctx: &Context, uid: &str) -> Result
     Ok(Applied {
         workload,
         claims_bound: status::claims_bound(&claims),
+        bucket,
         database: Some(status::database_state(store, &claims)),
         route,
         gaps: render::gaps(store, &ctx.platform)

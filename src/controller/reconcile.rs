@@ -9,11 +9,12 @@ use kube::runtime::reflector::ObjectRef;
 use tracing::{Instrument, field, info_span, warn};
 
 use super::context::Context;
-use super::dereference::dereference;
+use super::dereference::{References, dereference};
 use super::error::{Blocked, Error};
 use super::events::announce_changes;
 use super::observe::observe;
 use super::report::{report_unparsable, write_status};
+use super::{bucket, deletion};
 use crate::api::v1alpha1::ZotArtifactStore;
 use crate::apply::{self, Change, Owner};
 use crate::render::{self, Desired};
@@ -72,15 +73,27 @@ pub async fn reconcile(
 
 /// The pipeline, one call per step.
 async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Error> {
-    let (validated, inputs) = match dereference(store, ctx).await? {
-        Ok(dereferenced) => dereferenced,
+    if store.metadata.deletion_timestamp.is_some() {
+        return deletion::finish(store, ctx).await;
+    }
+    let References {
+        validated,
+        inputs,
+        s3_keys,
+    } = match dereference(store, ctx).await? {
+        Ok(references) => references,
         Err(blocked) => return refuse(store, ctx, blocked).await,
+    };
+    deletion::keep_finalizer(ctx, store, deletion::wanted(&validated)).await?;
+    let bucket = match bucket::prepare(ctx, store, &validated, s3_keys).await {
+        Ok(bucket) => bucket,
+        Err(e) => return storage_unavailable(store, ctx, e).await,
     };
     let desired = render::desired(&validated, &ctx.platform, &inputs);
     let uid = apply_children(store, ctx, &validated, desired).await?;
     replace_stuck_pods(ctx, &validated, &uid).await;
-    let observed = observe(&validated, ctx, &uid).await?;
-    write_status(store, ctx, &Observed::Applied(observed)).await?;
+    let observed = observe(&validated, ctx, &uid, bucket).await?;
+    write_status(store, ctx, &Observed::Applied(Box::new(observed))).await?;
     Ok(Action::requeue(RESYNC))
 }
 
@@ -109,6 +122,21 @@ async fn refuse(
 ) -> Result<Action, Error> {
     write_status(store, ctx, &blocked.into()).await?;
     Ok(Action::await_change())
+}
+
+/// The object store cannot be used: StorageReady=False with the server's message, and a retry with backoff (what
+/// runs keeps running; zot is not started against a bucket that is not there).
+async fn storage_unavailable(
+    store: &ZotArtifactStore,
+    ctx: &Context,
+    error: crate::s3::Error,
+) -> Result<Action, Error> {
+    let observed = Observed::StorageUnavailable {
+        reason: error.reason().to_string(),
+        message: error.to_string(),
+    };
+    write_status(store, ctx, &observed).await?;
+    Err(Error::Storage(error))
 }
 
 /// Applies the desired children (in the order of the one table of kinds), prunes the unwanted ones and announces

@@ -2,7 +2,7 @@
 //! phase from those.
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
-use super::{Applied, DatabaseState, RouteState, Workload, condition, types, unknown};
+use super::{Applied, BucketState, DatabaseState, RouteState, Workload, condition, types, unknown};
 use crate::api::v1alpha1::{Phase, ZotArtifactStoreStatus};
 
 /// Phase, conditions and counts of an applied store.
@@ -18,7 +18,7 @@ pub(super) fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactS
         config_ready(),
         available(&workload),
         progressing(complete, &workload),
-        storage_ready(applied.claims_bound),
+        storage_ready(applied.claims_bound, applied.bucket.as_ref()),
     ];
     conditions.extend(
         applied
@@ -35,6 +35,10 @@ pub(super) fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactS
         selector: Some(applied.selector.clone()),
         endpoints: Some(applied.endpoints.clone()),
         zot_version: applied.zot_version.clone(),
+        storage: match &applied.bucket {
+            Some(BucketState::Ready(record)) => Some(record.clone()),
+            _ => None,
+        },
         ..ZotArtifactStoreStatus::default()
     };
     (phase(ready, exists, &workload), conditions, status)
@@ -93,7 +97,37 @@ fn progressing(complete: bool, workload: &Workload) -> Condition {
     }
 }
 
-fn storage_ready(claims_bound: Option<bool>) -> Condition {
+fn storage_ready(claims_bound: Option<bool>, bucket: Option<&BucketState>) -> Condition {
+    match bucket {
+        Some(BucketState::Ready(record)) => {
+            return condition(
+                types::STORAGE_READY,
+                true,
+                "BucketReady",
+                format!(
+                    "bucket {} exists at {}{}",
+                    record.bucket,
+                    record.endpoint,
+                    if record.created_by_operator {
+                        " (created by the operator)"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+        Some(BucketState::NotChecked { bucket }) => {
+            return unknown(
+                types::STORAGE_READY,
+                "PodIdentity",
+                format!(
+                    "the spec gives no access key, so zot reaches bucket {bucket} with the pod's own AWS \
+                     identity; the operator cannot check or create it"
+                ),
+            );
+        }
+        None => {}
+    }
     match claims_bound {
         Some(true) => condition(
             types::STORAGE_READY,

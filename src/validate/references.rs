@@ -110,3 +110,46 @@ pub fn keycloak_client_secret(
         )
     }))
 }
+
+/// The S3 access key pair, when `secret` (called `name`) is the one storage.s3.accessKeySecret names:
+/// `Some(Ok(keys))`, or `Some(Err(refusal))` naming the missing key; None for any
+/// other Secret.
+pub fn s3_access_keys(
+    spec: &ZotArtifactStoreSpec,
+    name: &str,
+    secret: &k8s_openapi::api::core::v1::Secret,
+) -> Option<Result<crate::s3::AccessKeys, super::Refusal>> {
+    let s3 = spec
+        .storage
+        .s3
+        .as_ref()
+        .filter(|_| spec.storage.type_ == crate::api::v1alpha1::StorageType::S3)?;
+    let reference = s3.access_key_secret.as_ref().filter(|r| r.name == name)?;
+    let value = |field: &'static str, key: &str| {
+        secret
+            .data
+            .as_ref()
+            .and_then(|d| d.get(key))
+            .and_then(|v| String::from_utf8(v.0.clone()).ok())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                super::Refusal::new(
+                    field,
+                    format!("Secret {name} has no key {key} (or it is empty)"),
+                )
+            })
+    };
+    Some(
+        value(
+            "spec.storage.s3.accessKeySecret.accessKeyField",
+            &reference.access_key_field,
+        )
+        .and_then(|id| {
+            value(
+                "spec.storage.s3.accessKeySecret.secretKeyField",
+                &reference.secret_key_field,
+            )
+            .map(|secret| crate::s3::AccessKeys { id, secret })
+        }),
+    )
+}

@@ -35,7 +35,7 @@ pub use networking::{
 pub use rbac::{AccessPolicy, Action, KeycloakSpec, RbacSpec};
 pub use scaling::{AutoscalingSpec, PodDisruptionBudgetSpec};
 pub use spec::{LogLevel, ZotArtifactStore, ZotArtifactStoreSpec};
-pub use status::{Endpoints, Phase, ZotArtifactStoreStatus};
+pub use status::{Endpoints, Phase, StorageStatus, ZotArtifactStoreStatus};
 pub use storage::{
     AccessKeySecret, AzureStorage, DeletionPolicy, GcsStorage, S3Storage, StorageSpec, StorageType,
 };

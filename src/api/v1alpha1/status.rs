@@ -28,6 +28,9 @@ pub struct ZotArtifactStoreStatus {
     /// Addresses at which the registry is reachable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<Endpoints>,
+    /// The bucket of s3 storage as the operator found or made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<StorageStatus>,
     /// Version of zot that runs (the image tag).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zot_version: Option<String>,
@@ -67,4 +70,19 @@ pub struct Endpoints {
     /// Address published by an Ingress or Route, e.g. `https://artifacts.example.com`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<String>,
+}
+
+/// The bucket of s3 storage.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageStatus {
+    /// Name of the bucket.
+    pub bucket: String,
+    /// Endpoint of the bucket (AWS S3 of the region when the spec names none).
+    pub endpoint: String,
+    /// True when the operator created the bucket. With deletionPolicy Delete such a bucket is deleted with the
+    /// store, once zot's data is gone, unless it holds other objects; a bucket the operator did not create is
+    /// never deleted.
+    #[serde(default)]
+    pub created_by_operator: bool,
 }

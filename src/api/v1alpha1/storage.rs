@@ -54,8 +54,12 @@ pub struct StorageSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gc: Option<bool>,
     /// What happens to the data when the ZotArtifactStore is deleted: `Retain` (default) keeps the
-    /// PersistentVolumeClaims of filesystem storage and of the embedded database; `Delete` deletes them with the
-    /// store. Buckets are never deleted by the operator.
+    /// PersistentVolumeClaims of filesystem storage and of the embedded database, and never touches a bucket;
+    /// `Delete` deletes those claims with the store and, for s3 storage with an accessKeySecret, zot's data under
+    /// rootDirectory and a bucket the operator created (unless it holds other objects). A finalizer holds the
+    /// store meanwhile; when the clean-up cannot happen (the access key's Secret is gone) or keeps failing for
+    /// 15 minutes, the store is let go with a Warning event saying what was left behind. gcs and azure data is
+    /// never deleted.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
 }
@@ -91,7 +95,9 @@ pub struct S3Storage {
     #[schemars(length(max = 2048))]
     #[x_kube(validation = rules::http_url())]
     pub endpoint: Option<String>,
-    /// Name of the bucket; it must exist.
+    /// Name of the bucket. With an accessKeySecret the operator creates it (in region, at endpoint) when it does
+    /// not exist, before zot starts, and records that in status.storage; without one zot's pod identity must
+    /// reach an existing bucket.
     #[schemars(length(min = 3, max = 63))]
     pub bucket: String,
     /// Region of the bucket. Defaults to us-east-1.
@@ -107,7 +113,8 @@ pub struct S3Storage {
     /// this. Defaults to true when an endpoint is set, false otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force_path_style: Option<bool>,
-    /// Secret holding the access key pair. Omit it to use the pod's own AWS identity.
+    /// Secret holding the access key pair, used by zot and by the operator for the bucket (existence, creation,
+    /// clean-up). Omit it to use the pod's own AWS identity (the operator then cannot check the bucket).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_secret: Option<AccessKeySecret>,
 }
