@@ -8,7 +8,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::registry::{http, oras, oras_ok, referrers, wait_ready_pods};
+use support::registry::{
+    http, image_files, oras, oras_ok, push_image, random_bytes, referrers, same_file,
+    wait_ready_pods, write,
+};
 use support::{Flavour, TestNamespace, condition, eventually, kubectl};
 
 const V: Flavour = Flavour::Vanilla;
@@ -30,49 +33,6 @@ fn apply(ns: &str, yaml: &str) {
 
 async fn wait_ready(ns: &str, name: &str) -> Value {
     support::ready(V, ns, name).await
-}
-
-/// Random bytes, so that a pull can only match what this test pushed.
-fn random_bytes(len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len);
-    let mut f = std::fs::File::open("/dev/urandom").unwrap();
-    std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, len as u64), &mut out).unwrap();
-    out
-}
-
-fn write(dir: &Path, name: &str, content: &[u8]) {
-    std::fs::write(dir.join(name), content).unwrap();
-}
-
-fn same_file(a: &Path, b: &Path) {
-    assert!(
-        std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
-        "{} and {} differ",
-        a.display(),
-        b.display()
-    );
-}
-
-/// Pushes an image (config + one layer) to `reference`, with `extra` oras flags.
-fn push_image(work: &Path, reference: &str, extra: &[&str]) {
-    let mut args = vec![
-        "push",
-        reference,
-        "--config",
-        "config.json:application/vnd.oci.image.config.v1+json",
-        "layer.tar.gz:application/vnd.oci.image.layer.v1.tar+gzip",
-    ];
-    args.extend_from_slice(extra);
-    oras_ok(&args, work);
-}
-
-fn image_files(work: &Path) {
-    write(
-        work,
-        "config.json",
-        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#,
-    );
-    write(work, "layer.tar.gz", &random_bytes(64 * 1024));
 }
 
 #[tokio::test]

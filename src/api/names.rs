@@ -92,7 +92,7 @@ impl Names {
         self.store.clone()
     }
 
-    /// Secret holding zot's configuration (no credentials).
+    /// Secret holding zot's configuration (no credentials but a redis password: zot reads that only there).
     pub fn config_secret(&self) -> String {
         format!("{}-config", self.store)
     }

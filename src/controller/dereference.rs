@@ -54,6 +54,16 @@ pub async fn dereference(store: &ZotArtifactStore, ctx: &Context) -> Result<Dere
             }
             None => {}
         }
+        match validate::redis_password(&validated.spec, &name, &secret) {
+            Some(Ok(value)) => inputs.redis_password = Some(value),
+            Some(Err(refusal)) => {
+                return Ok(Err(Blocked {
+                    reason: "SecretKeyNotFound",
+                    message: refusal.to_string(),
+                }));
+            }
+            None => {}
+        }
         match validate::s3_access_keys(&validated.spec, &name, &secret) {
             Some(Ok(keys)) => s3_keys = Some(keys),
             Some(Err(refusal)) => {

@@ -34,6 +34,7 @@ use crate::children::Objects;
 use crate::openshift::route::Route;
 use crate::platform::Platform;
 use crate::validate::ValidatedStore;
+use crate::zot;
 
 pub use autoscaling::horizontal_pod_autoscaler;
 pub use disruption::pod_disruption_budget;
@@ -68,6 +69,9 @@ pub struct Inputs {
     /// together in one credentials file, so the operator composes the Secret `<store>-oidc`; without this value
     /// (offline rendering) that Secret is not rendered.
     pub keycloak_client_secret: Option<String>,
+    /// The redis password, read from database.redis.passwordSecretRef. zot reads it only from its config file:
+    /// it goes into the connection URL of `<store>-config`, never into the config hash (the Secret's version is).
+    pub redis_password: Option<String>,
     /// The PEM CA a reencrypt Route's router verifies zot's certificate with, read from where
     /// [`destination_ca_source`] says (the namespace's service CA, or ca.crt of the user's tls Secret). Without it
     /// (offline rendering) the Route carries none and the router uses the service CA.
@@ -84,6 +88,10 @@ impl fmt::Debug for Inputs {
             .field(
                 "keycloak_client_secret",
                 &self.keycloak_client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "redis_password",
+                &self.redis_password.as_ref().map(|_| "<redacted>"),
             )
             .field(
                 "destination_ca",
@@ -176,6 +184,31 @@ impl Desired {
     }
 }
 
+/// `config` with the redis password of `inputs` in its connection URL (`redis://:<password>@host…`), as zot reads
+/// it; unchanged without one.
+fn with_redis_password(mut config: zot::ZotConfig, inputs: &Inputs) -> zot::ZotConfig {
+    if let (Some(password), Some(zot::CacheDriver::Redis(redis))) =
+        (&inputs.redis_password, config.storage.cache_driver.as_mut())
+        && let Some(url) = &redis.url
+        && let Some((scheme, rest)) = url.split_once("://")
+    {
+        redis.url = Some(format!("{scheme}://:{}@{rest}", userinfo_encode(password)));
+    }
+    config
+}
+
+/// Percent-encoding of a URL's userinfo part: RFC 3986 unreserved characters stay, every other byte is escaped.
+fn userinfo_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Every object the operator wants for `store` on `platform`.
 pub fn desired(store: &ValidatedStore, platform: &Platform, inputs: &Inputs) -> Desired {
     let config = zot_config(store, platform);
@@ -191,7 +224,7 @@ pub fn desired(store: &ValidatedStore, platform: &Platform, inputs: &Inputs) -> 
     .collect();
     Desired {
         service_account: meta::service_account(store),
-        config_secret: config_secret(store, &config),
+        config_secret: config_secret(store, &with_redis_password(config, inputs)),
         oidc_secret: oidc_secret(store, inputs),
         database_claim: database_claim(store),
         services,

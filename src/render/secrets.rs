@@ -12,8 +12,9 @@ use crate::zot::{OpenIdCredentials, ZotConfig};
 use super::Inputs;
 use super::meta;
 
-/// `<store>-config`: zot's config.json. It holds paths and settings only; credentials reach zot as environment
-/// variables or files mounted from their own Secrets.
+/// `<store>-config`: zot's config.json. It holds paths and settings; credentials reach zot as environment
+/// variables or files mounted from their own Secrets — but for the redis password, which zot reads only from this
+/// file (see database.redis.passwordSecretRef).
 pub fn config_secret(store: &ValidatedStore, config: &ZotConfig) -> Secret {
     Secret {
         metadata: meta::owned(store, store.names().config_secret()),

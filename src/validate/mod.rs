@@ -26,7 +26,7 @@ use crate::api::v1alpha1::{
 
 pub use formats::{duration_seconds, is_count_or_percent};
 pub use quantity::{is_positive as is_positive_quantity, value as quantity_value};
-pub use references::{keycloak_client_secret, s3_access_keys};
+pub use references::{keycloak_client_secret, redis_password, s3_access_keys};
 
 /// Default size of the volume of filesystem storage.
 pub const DEFAULT_STORAGE_SIZE: &str = "5Gi";

@@ -1,6 +1,6 @@
 //! The Secrets a store refers to.
 use crate::api::names::Names;
-use crate::api::v1alpha1::{StorageType, ZotArtifactStoreSpec};
+use crate::api::v1alpha1::{DatabaseType, SecretKeyRef, StorageType, ZotArtifactStoreSpec};
 
 use super::check::{Check, refuse_if};
 
@@ -63,7 +63,63 @@ pub(super) fn referenced_secrets(spec: &ZotArtifactStoreSpec) -> Vec<(&'static s
             sync.credentials_secret_ref.as_ref().map(|r| &r.name),
         );
     }
+    add(
+        "spec.database.redis.passwordSecretRef.name",
+        redis_password_ref(spec).map(|r| &r.name),
+    );
     referenced
+}
+
+/// The redis password's Secret key, when the database is redis.
+fn redis_password_ref(spec: &ZotArtifactStoreSpec) -> Option<&SecretKeyRef> {
+    spec.database
+        .redis
+        .as_ref()
+        .filter(|_| spec.database.type_ == DatabaseType::Redis)
+        .and_then(|r| r.password_secret_ref.as_ref())
+}
+
+/// The value of `reference`'s key when `secret` (called `name`) is the Secret it names: `Some(Ok(value))`, or
+/// `Some(Err(refusal))` on `field` when the key is missing or empty; None for any other Secret.
+fn key_value(
+    reference: &SecretKeyRef,
+    field: &'static str,
+    name: &str,
+    secret: &k8s_openapi::api::core::v1::Secret,
+) -> Option<Result<String, super::Refusal>> {
+    if reference.name != name {
+        return None;
+    }
+    let value = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(&reference.key))
+        .and_then(|v| String::from_utf8(v.0.clone()).ok())
+        .filter(|v| !v.is_empty());
+    Some(value.ok_or_else(|| {
+        super::Refusal::new(
+            field,
+            format!(
+                "Secret {name} has no key {} (or it is empty)",
+                reference.key
+            ),
+        )
+    }))
+}
+
+/// The redis password, when `secret` (called `name`) is the one database.redis.passwordSecretRef names (see
+/// [`keycloak_client_secret`] for the shape).
+pub fn redis_password(
+    spec: &ZotArtifactStoreSpec,
+    name: &str,
+    secret: &k8s_openapi::api::core::v1::Secret,
+) -> Option<Result<String, super::Refusal>> {
+    key_value(
+        redis_password_ref(spec)?,
+        "spec.database.redis.passwordSecretRef.key",
+        name,
+        secret,
+    )
 }
 /// Secret references must not name the Secrets the operator owns: it would overwrite them.
 pub(super) fn check_secret_names(spec: &ZotArtifactStoreSpec, names: &Names) -> Check {
@@ -94,21 +150,12 @@ pub fn keycloak_client_secret(
     secret: &k8s_openapi::api::core::v1::Secret,
 ) -> Option<Result<String, super::Refusal>> {
     let keycloak = spec.rbac.keycloak.as_ref().filter(|_| spec.rbac.enabled)?;
-    let reference = &keycloak.client_secret_ref;
-    if reference.name != name {
-        return None;
-    }
-    let value = secret
-        .data
-        .as_ref()
-        .and_then(|d| d.get(&reference.key))
-        .and_then(|v| String::from_utf8(v.0.clone()).ok());
-    Some(value.ok_or_else(|| {
-        super::Refusal::new(
-            "spec.rbac.keycloak.clientSecretRef.key",
-            format!("Secret {name} has no key {}", reference.key),
-        )
-    }))
+    key_value(
+        &keycloak.client_secret_ref,
+        "spec.rbac.keycloak.clientSecretRef.key",
+        name,
+        secret,
+    )
 }
 
 /// The S3 access key pair, when `secret` (called `name`) is the one storage.s3.accessKeySecret names:

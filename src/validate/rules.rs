@@ -169,7 +169,7 @@ fn check_sections(spec: &ZotArtifactStoreSpec) -> Check {
         refuse_if(
             !host.is_some_and(|h| !h.is_empty() && !h.contains('@')),
             "spec.database.redis.url",
-            "must be redis://host:port[/db] or rediss://…, without user or password: zot reads redis credentials only from its config file, which never holds credentials",
+            "must be redis://host:port[/db] or rediss://…, without user or password: put the password in a Secret and name it in passwordSecretRef",
         )?;
     }
     refuse_if(

@@ -19,7 +19,7 @@ pub const DURATION: &str = "must be a duration such as 24h, 90m or 1h30m";
 pub const SCRAPE_INTERVAL: &str = "must be a duration such as 30s or 1m";
 pub const COUNT_OR_PERCENT: &str = "must be a number of pods (e.g. 2) or a percentage (e.g. 50%)";
 pub const TABLE_PREFIX: &str = "may contain only letters, digits, '_', '-' and '.'";
-pub const REDIS_URL: &str = "must be redis://host:port[/db] or rediss://…, without user or password: zot reads redis credentials only from its config file, which never holds credentials";
+pub const REDIS_URL: &str = "must be redis://host:port[/db] or rediss://…, without user or password: put the password in a Secret and name it in passwordSecretRef";
 pub const METRICS_PATH: &str = messages::METRICS_PATH;
 pub const HOST: &str = "must be a lower-case DNS host name such as artifacts.example.com";
 pub const INGRESS_TLS: &str = "ingress.tls.enabled needs ingress.tls.secretName: the Secret (type kubernetes.io/tls) that holds or will hold the certificate";
@@ -215,7 +215,7 @@ pub fn cases() -> Vec<Case> {
             "{database: {type: redis, redis: {url: 'rediss://redis.db.svc:6380/2', keyPrefix: zot}}}",
         ),
         refused(
-            "a redis URL with a password is refused: zot's config never holds credentials",
+            "a redis URL with a password is refused: the password belongs in passwordSecretRef",
             "{database: {type: redis, redis: {url: 'redis://zot:secret@redis:6379'}}}",
             &[("spec.database.redis.url", REDIS_URL)],
         ),

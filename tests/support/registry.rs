@@ -126,3 +126,46 @@ pub fn previous_log(flavour: Flavour, pod: &Value) -> String {
     std::fs::read_to_string(dir.join(name).join(format!("{}.log", restarts - 1)))
         .unwrap_or_default()
 }
+
+/// Random bytes, so that a pull can only match what this test pushed.
+pub fn random_bytes(len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    let mut f = std::fs::File::open("/dev/urandom").unwrap();
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, len as u64), &mut out).unwrap();
+    out
+}
+
+pub fn write(dir: &Path, name: &str, content: &[u8]) {
+    std::fs::write(dir.join(name), content).unwrap();
+}
+
+pub fn same_file(a: &Path, b: &Path) {
+    assert!(
+        std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
+        "{} and {} differ",
+        a.display(),
+        b.display()
+    );
+}
+
+/// Pushes an image (config.json + layer.tar.gz of `work`, see [`image_files`]) (config + one layer) to `reference`, with `extra` oras flags.
+pub fn push_image(work: &Path, reference: &str, extra: &[&str]) {
+    let mut args = vec![
+        "push",
+        reference,
+        "--config",
+        "config.json:application/vnd.oci.image.config.v1+json",
+        "layer.tar.gz:application/vnd.oci.image.layer.v1.tar+gzip",
+    ];
+    args.extend_from_slice(extra);
+    oras_ok(&args, work);
+}
+
+pub fn image_files(work: &Path) {
+    write(
+        work,
+        "config.json",
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#,
+    );
+    write(work, "layer.tar.gz", &random_bytes(64 * 1024));
+}

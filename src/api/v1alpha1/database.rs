@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::messages;
 
+use super::SecretKeyRef;
 use super::rules;
 
 /// The database in which zot keeps image metadata and its dedupe index. zot supports an embedded BoltDB (one
@@ -81,10 +82,10 @@ pub struct EmbeddedDatabase {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct RedisDatabase {
-    /// URL of the redis server, e.g. `redis://redis.cache.svc:6379/0` (`rediss://` for TLS). It must carry no
-    /// user or password: zot would have to keep them in its config file.
+    /// URL of the redis server, e.g. `redis://redis.cache.svc:6379/0` (`rediss://` for TLS). It carries no user
+    /// or password: give the password in passwordSecretRef.
     #[x_kube(validation = Rule::new("self.matches('^rediss?://[^@/]+(/.*)?$')")
-        .message("must be redis://host:port[/db] or rediss://…, without user or password: zot reads redis credentials only from its config file, which never holds credentials"))]
+        .message("must be redis://host:port[/db] or rediss://…, without user or password: put the password in a Secret and name it in passwordSecretRef"))]
     #[schemars(length(min = 1, max = 512))]
     pub url: String,
     /// Prefix of every key zot writes, so that several stores can share one redis. Defaults to the store's
@@ -92,6 +93,11 @@ pub struct RedisDatabase {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 128))]
     pub key_prefix: Option<String>,
+    /// Key of a Secret in the store's namespace holding the redis password (AUTH). zot reads it only from its
+    /// configuration file, so the operator writes it into the connection URL in the store's own Secret
+    /// `<store>-config` (never a ConfigMap, log, event or status); a change of the password rolls the pods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_secret_ref: Option<SecretKeyRef>,
 }
 
 /// DynamoDB tables.

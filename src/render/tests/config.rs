@@ -174,3 +174,41 @@ fn debugging_the_desired_objects_never_prints_the_client_secret() {
     assert!(!debug.contains("sup3r-s3cret"), "{debug}");
     assert!(debug.contains("zot-oidc"));
 }
+
+#[test]
+fn the_redis_password_goes_into_the_url_of_the_config_secret_encoded_and_stays_out_of_the_hash_and_debug()
+ {
+    let spec = S3_REDIS.replace(
+        "redis: {url: 'redis://redis:6379'}",
+        "redis: {url: 'redis://redis:6379', passwordSecretRef: {name: redis-auth, key: password}}",
+    );
+    let with = |password: &str| Inputs {
+        redis_password: Some(password.into()),
+        ..Inputs::default()
+    };
+    let store = store(&spec);
+    let desired_with = desired(&store, &Platform::kubernetes(), &with("p@ss/wörd:1"));
+    assert_eq!(
+        config(&desired_with)["storage"]["cacheDriver"]["url"],
+        "redis://:p%40ss%2Fw%C3%B6rd%3A1@redis:6379"
+    );
+    // Another password alone does not change the hash (the Secret's resourceVersion does).
+    let other = desired(&store, &Platform::kubernetes(), &with("another"));
+    let hash = |d: &Desired| {
+        let deployment = d.deployment.as_ref().unwrap();
+        let template = &deployment.spec.as_ref().unwrap().template;
+        template.metadata.as_ref().unwrap().annotations.clone()
+    };
+    assert_eq!(hash(&desired_with), hash(&other));
+    let debug = format!("{desired_with:?} {:?}", with("p@ss/wörd:1"));
+    assert!(
+        !debug.contains("p@ss") && !debug.contains("p%40ss"),
+        "{debug}"
+    );
+    // Without a password (offline rendering) the URL is the spec's.
+    let offline = desired(&store, &Platform::kubernetes(), &Inputs::default());
+    assert_eq!(
+        config(&offline)["storage"]["cacheDriver"]["url"],
+        "redis://redis:6379"
+    );
+}
