@@ -130,7 +130,7 @@ command_of() {
       ;;
     azurite)
       cmd=("$(tool azurite-blob)" --blobHost "$AZURITE_ADDR" --blobPort "$AZURITE_PORT" --location "$dir/azurite"
-        --skipApiVersionCheck --loose --disableProductStyleUrl)
+        --skipApiVersionCheck --loose --disableProductStyleUrl --disableTelemetry)
       ;;
   esac
 }
