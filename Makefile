@@ -122,3 +122,12 @@ cluster-up: ## Start the local cluster (FLAVOUR=vanilla|openshift).
 .PHONY: cluster-down
 cluster-down: ## Stop the local cluster (FLAVOUR=vanilla|openshift).
 	hack/cluster.sh down --flavour $(FLAVOUR)
+
+.PHONY: services-up
+services-up: ## Start the servers outside the cluster (S3, Redis, GCS and Azure emulators; cluster-up starts them too).
+	hack/services.sh up
+	hack/services.sh env
+
+.PHONY: services-down
+services-down: ## Stop them.
+	hack/services.sh down

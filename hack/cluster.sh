@@ -4,7 +4,10 @@
 # which plays two fake nodes so that pods are scheduled and become Running/Ready. No container engine is needed.
 # The pods of a ZotArtifactStore are not kwok's (hack/kwok-stages.yaml): the test platform's kubelet for zot pods,
 # zot-podrunner (src/bin/zot-podrunner), runs each as a real zot process in a network namespace of its own, with an
-# address on the bridge zotpods0 (10.250.0.0/16; vanilla pods in 10.250.0.0/17, openshift pods in 10.250.128.0/17).
+# address on the bridge zotpods0 (10.250.0.0/16; vanilla pods in 10.250.0.0/17, openshift pods in 10.250.128.0/18).
+# The servers outside the cluster that stores use (S3, Redis, GCS and Azure Blob emulators) are hack/services.sh's, at
+# fixed addresses in 10.250.255.0/24 on the same bridge: `up` starts them (one set for both flavours), `down` stops
+# them once no cluster of this checkout is left.
 # Namespaces labelled zot-operator.test/pods=simulated keep kwok-style fake readiness (admission and scale tests).
 # ZOT_OPERATOR_PODRUNNER names its binary (the tests pass theirs); unset, cargo builds it.
 #
@@ -126,19 +129,19 @@ podrunner_bin() {
 # The kubelet for zot pods. Restarted when its binary changed (it then restarts the pods it runs).
 start_podrunner() {
   local pidfile="$state/$flavour.podrunner.pid" bin zot stamp cidr=10.250.0.0/17 scc=()
+  # openshift: a /18, so that the allocator (which cycles through its range) never hands out 10.250.192.0/18, where
+  # hack/services.sh's servers (10.250.255.0/24) and the tests' sandboxes (10.250.254.0/24) live.
+  [[ $flavour == openshift ]] && cidr=10.250.128.0/18
   bin=$(podrunner_bin)
   zot=$("$here/tools.sh" path zot)
   [[ -x $bin ]] || die "zot-podrunner binary $bin does not exist"
-  stamp="$(stat -c %Y "$bin") $bin $zot"
+  stamp="$(stat -c %Y "$bin") $bin $zot $cidr"
   if [[ -f $pidfile ]] && kill -0 "$(head -n1 "$pidfile")" 2>/dev/null; then
     [[ $(sed -n 2p "$pidfile") == "$stamp" ]] && return 0
     log "restarting zot-podrunner (its binary changed)"
   fi
   stop_podrunner
-  if [[ $flavour == openshift ]]; then
-    cidr=10.250.128.0/17
-    scc=(--assign-scc-ids)
-  fi
+  [[ $flavour == openshift ]] && scc=(--assign-scc-ids)
   nohup setsid "$bin" --kubeconfig "$kubeconfig" --state-dir "$state/pods-$flavour" --name "$flavour" \
     --pod-cidr "$cidr" --zot "$ZOT_VERSION=$zot" "${scc[@]}" \
     >>"$state/$flavour.podrunner.log" 2>&1 </dev/null 9>&- &
@@ -192,6 +195,7 @@ up() {
     log "cluster $name is already running"
     start_provisioner
     start_podrunner
+    "$here/services.sh" up 9>&-
   else
     "$here/tools.sh" build etcd kube kwok servicemonitor-crd zot
     local tools
@@ -220,11 +224,13 @@ up() {
     storage
     [[ $flavour == openshift ]] && openshift
     start_podrunner
+    "$here/services.sh" up 9>&-
     log "cluster $name is ready"
   fi
   cat <<EOF
 # Cluster '$name' ($flavour) is up. Use it with:
 export KUBECONFIG=$kubeconfig
+# Its servers (S3, Redis, GCS, Azure Blob) and their credentials: hack/services.sh env
 # and, for this project's tools: export PATH=$(dirname "$("$here/tools.sh" path kubectl)"):\$PATH
 EOF
 }
@@ -237,6 +243,14 @@ down() {
   # Whatever kwokctl could not stop (e.g. after an interrupted start) must not hold ports or memory.
   pkill -f "$KWOK_WORKDIR/clusters/$name/" 2>/dev/null || true
   rm -f "$kubeconfig"
+  # The servers are shared by both flavours: stopped with the last cluster of this checkout.
+  local other=vanilla
+  [[ $flavour == vanilla ]] && other=openshift
+  if [[ -f $state/$other.kubeconfig ]]; then
+    log "keeping hack/services.sh's servers: cluster zot-$other still uses them"
+  else
+    "$here/services.sh" down
+  fi
 }
 
 case $cmd in

@@ -2,8 +2,11 @@
 # Debian packages the test suite needs beside the Go-built tools: promtool (package prometheus), the real
 # Prometheus parser that checks the operator's and zot's /metrics; jq, which reads the JSON of `go mod download
 # -json` in hack/tools.sh; htpasswd (apache2-utils) for the bcrypt entries of zot's htpasswd file; ip and unshare
-# (iproute2, util-linux), with which zot-podrunner gives each zot pod its own network and mount namespace. Installs
-# what is missing when run as root.
+# (iproute2, util-linux), with which zot-podrunner gives each zot pod its own network and mount namespace; redis-server
+# and redis-cli (redis-server, redis-tools), the Redis that hack/services.sh runs for the tests; curl, with which the
+# scripts and tests talk HTTP (and SigV4-signed S3). Installs what is missing when run as root. (On a machine with
+# systemd, Debian's redis-server package also starts a system Redis on 127.0.0.1:6379; the test platform's own binds
+# 10.250.255.3 and does not collide with it.)
 set -euo pipefail
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
@@ -11,6 +14,9 @@ command -v jq >/dev/null || missing+=(jq)
 command -v htpasswd >/dev/null || missing+=(apache2-utils)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v unshare >/dev/null || missing+=(util-linux)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v redis-cli >/dev/null || missing+=(redis-tools)
+command -v curl >/dev/null || missing+=(curl)
 ((${#missing[@]})) || exit 0
 if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
   echo "[system-deps] ERROR: missing Debian packages: ${missing[*]} (install them: apt-get install ${missing[*]})" >&2

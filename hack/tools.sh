@@ -14,6 +14,7 @@
 #        bundle-validate (operator-sdk v1.42's `bundle validate --select-optional suite=operatorframework`, from
 #          hack/bundle-validate: the proxy refuses operator-sdk itself)
 #        kopium (Rust, from crates.io: generates src/openshift/generated/ from ../shared/crds in `make generate`)
+#        minio, minio-admin (hack/minio-admin), fake-gcs-server, azurite (npm): the object stores hack/services.sh runs
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,6 +49,10 @@ version_of() {
     otelcol) echo "$OTELCOL_VERSION-$(otelcol_source_hash)" ;;
     bundle-validate) echo "$BUNDLE_VALIDATE_API_VERSION-$(bundle_validate_source_hash)" ;;
     kopium) echo "$KOPIUM_VERSION" ;;
+    minio) echo "$MINIO_VERSION" ;;
+    minio-admin) echo "$MINIO_MADMIN_VERSION-$(minio_admin_source_hash)" ;;
+    fake-gcs-server) echo "$FAKE_GCS_SERVER_VERSION" ;;
+    azurite) echo "$AZURITE_VERSION" ;;
     *) die "unknown tool '$1'" ;;
   esac
 }
@@ -57,6 +62,7 @@ binaries_of() {
     kube) echo "kube-apiserver kube-controller-manager kube-scheduler kubectl" ;;
     kwok) echo "kwok kwokctl" ;;
     zot) echo "zot zli" ;;
+    azurite) echo "azurite azurite-blob" ;;
     servicemonitor-crd) echo "monitoring.coreos.com_servicemonitors.yaml" ;;
     *) echo "$1" ;;
   esac
@@ -266,6 +272,77 @@ build_kopium() {
   cp "$src/root/bin/kopium" "$out/kopium"
 }
 
+# MinIO, the S3 server of the test platform (hack/services.sh), from its module at a pseudo-version (MinIO publishes
+# no module tags). Stamped as a DEVELOPMENT build, so it never looks for updates.
+build_minio() {
+  local out=$1 w total pid ticks=0 ts ldflags pkg=github.com/minio/minio/cmd
+  w=$(wrapper minio)
+  # v0.0.0-20260212201848-7aac2a2c5b7c: its commit time and commit.
+  ts=$(sed -E 's/^v0\.0\.0-([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})-.*/\1-\2-\3T\4:\5:\6Z/' <<<"$MINIO_VERSION")
+  ldflags="-s -w -X $pkg.Version=$ts -X $pkg.ReleaseTag=DEVELOPMENT.${ts//:/-}"
+  ldflags+=" -X $pkg.CommitID=${MINIO_VERSION##*-} -X $pkg.ShortCommitID=${MINIO_VERSION##*-}"
+  log "minio: downloading the modules of minio $MINIO_VERSION"
+  (cd "$w" && go get "github.com/minio/minio@$MINIO_VERSION") >&2 || die "minio: go get failed"
+  total=$(cd "$w" && go list -deps github.com/minio/minio | wc -l) || die "minio: resolving its packages failed"
+  log "minio: compiling $total packages (about 10 minutes and 2.5 GB on 2 cores the first time)"
+  (cd "$w" && exec go build -v -trimpath -ldflags "$ldflags" -o "$out/minio" github.com/minio/minio \
+    >"$out/build.log" 2>&1) &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if ((++ticks % 30 == 0)); then
+      log "minio: $(wc -l <"$out/build.log") of about $total packages compiled (${ticks}s)"
+    fi
+  done
+  if ! wait "$pid"; then
+    cat "$out/build.log" >&2
+    return 1
+  fi
+  rm -f "$out/build.log"
+  "$out/minio" --version >/dev/null 2>&1 || die "minio: the built binary does not run"
+}
+
+# minio-admin (hack/minio-admin): the few MinIO admin calls the tests need (add a user with a policy), over
+# github.com/minio/madmin-go at the version minio's go.mod requires (MINIO_MADMIN_VERSION must name it). The cache
+# key adds a hash of that module's files, so editing them rebuilds it.
+minio_admin_source_hash() {
+  cat "$here"/minio-admin/go.mod "$here"/minio-admin/go.sum "$here"/minio-admin/*.go | sha256sum | cut -c1-12
+}
+
+build_minio-admin() {
+  local out=$1 src="$here/minio-admin" pinned
+  local -x GOFLAGS="-buildvcs=false -mod=readonly"
+  pinned=$(cd "$src" && go list -m -f '{{.Version}}' github.com/minio/madmin-go/v3) ||
+    die "minio-admin: cannot read hack/minio-admin/go.mod"
+  [[ $pinned == "$MINIO_MADMIN_VERSION" ]] ||
+    die "minio-admin: hack/minio-admin/go.mod requires github.com/minio/madmin-go/v3 $pinned but hack/versions.env says MINIO_MADMIN_VERSION=$MINIO_MADMIN_VERSION: change both together"
+  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$out/minio-admin" .)
+}
+
+# fake-gcs-server, the Google Cloud Storage emulator of the test platform (hack/services.sh).
+build_fake-gcs-server() {
+  local out=$1 w
+  w=$(wrapper fake-gcs-server)
+  (cd "$w" && go get "github.com/fsouza/fake-gcs-server@$FAKE_GCS_SERVER_VERSION" &&
+    go build -trimpath -ldflags "-s -w" -o "$out/fake-gcs-server" github.com/fsouza/fake-gcs-server)
+}
+
+# Azurite, the Azure Storage emulator of the test platform (hack/services.sh): the npm package at its pinned version
+# (3.35.0 is the newest that runs on Node.js 20: 3.36 needs Node.js 21, 3.37 Node.js 22), installed with the machine's
+# Node.js into the tool's cache folder; `azurite` (blob, queue and table) and `azurite-blob` there run it.
+build_azurite() {
+  local out=$1 b
+  command -v npm >/dev/null || die "azurite: npm (Node.js) is not installed"
+  npm install --no-audit --no-fund --loglevel=error --prefix "$out/node" "azurite@$AZURITE_VERSION" >&2 ||
+    die "azurite: npm install azurite@$AZURITE_VERSION failed"
+  for b in azurite azurite-blob; do
+    [[ -e $out/node/node_modules/.bin/$b ]] || die "azurite: the package has no $b"
+    # Relative to the wrapper: the build's folder is renamed when complete.
+    printf '#!/bin/sh\nexec "$(dirname "$0")/node/node_modules/.bin/%s" "$@"\n' "$b" >"$out/$b"
+    chmod +x "$out/$b"
+  done
+}
+
 ensure() {
   local tool=$1 dir start
   dir=$(dir_of "$tool")
@@ -290,7 +367,8 @@ ensure() {
 
 # operator-sdk is not in the default set: the Go module proxy refuses github.com/operator-framework/operator-sdk's
 # go.mod (403 for v1.42.0), so building it fails with that message until it is served. See README "Test platform".
-ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol kopium bundle-validate zot)
+ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol kopium bundle-validate zot minio minio-admin fake-gcs-server
+  azurite)
 KNOWN_TOOLS=("${ALL_TOOLS[@]}" operator-sdk)
 
 # The tool that builds NAME, a tool or one of its binaries (`zli` is built by `zot`, `kubectl` by `kube`).

@@ -330,3 +330,4 @@ pub async fn delete_ns(client: Client, name: &str) {
 }
 pub mod operator;
 pub mod registry;
+pub mod services;
