@@ -183,6 +183,8 @@ stop() {
 # The restricted second S3 account (idempotent).
 s3_accounts() {
   local policy="$dir/s3/$S3_OTHER_POLICY.json"
+  # The servers may have been started by another checkout: this one's folder may not exist yet.
+  mkdir -p "$dir/s3"
   cat >"$policy" <<EOF
 {
   "Version": "2012-10-17",

@@ -22,9 +22,11 @@ async fn setup(prefix: &str) -> TestNamespace {
 }
 
 /// A namespace whose zot pods are made Ready without running zot (`zot-operator.test/pods: simulated`): for the
-/// tests of S3 + redis stores, which check what the operator does with workloads, HPAs and children, and whose
-/// object store and redis the test platform does not run.
+/// tests of S3 + redis stores, which check what the operator does with workloads, HPAs and children. The operator
+/// still makes sure of their bucket on the platform's S3 (hack/services.sh); tests/object_storage.rs runs such
+/// stores for real.
 async fn setup_simulated(prefix: &str) -> TestNamespace {
+    support::services::ensure_up();
     support::operator::shared(V);
     TestNamespace::new(
         V,
@@ -81,7 +83,8 @@ spec:
   storage:
     type: s3
     s3:
-      bucket: artifacts
+      endpoint: {endpoint}
+      bucket: controller-tests
       region: us-east-1
       accessKeySecret:
         name: s3-credentials
@@ -89,7 +92,8 @@ spec:
     type: redis
     redis:
       url: redis://redis.example.svc:6379/0
-{extra}"#
+{extra}"#,
+        endpoint = support::services::S3_ENDPOINT
     )
 }
 
@@ -98,8 +102,8 @@ kind: Secret
 metadata:
   name: s3-credentials
 stringData:
-  access-key: AKIAEXAMPLE
-  secret-key: example-secret
+  access-key: zot-s3-root
+  secret-key: zot-s3-root-secret
 "#;
 
 #[tokio::test]

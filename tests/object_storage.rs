@@ -39,7 +39,8 @@ fn keys_secret(name: &str, account: S3Account) -> String {
     )
 }
 
-const REDIS_SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: redis-auth\nstringData:\n  password: ";
+const REDIS_SECRET: &str =
+    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: redis-auth\nstringData:\n  password: ";
 
 /// A store on the platform's S3 with the access key of Secret `s3-keys`; `extra` is more YAML under spec.
 fn s3_store(name: &str, bucket: &str, extra: &str) -> String {
@@ -62,13 +63,21 @@ spec:
 }
 
 /// Waits until `check` holds for the store's StorageReady condition (status, reason, message); returns the store.
-async fn wait_storage(ns: &str, name: &str, check: impl Fn(&(String, String, String)) -> bool) -> Value {
-    eventually(&format!("StorageReady of {name} as expected"), WAIT, || async {
-        let store = get(V, ns, &format!("zas/{name}"))?;
-        condition(&store, "StorageReady")
-            .filter(|c| check(c))
-            .map(|_| store)
-    })
+async fn wait_storage(
+    ns: &str,
+    name: &str,
+    check: impl Fn(&(String, String, String)) -> bool,
+) -> Value {
+    eventually(
+        &format!("StorageReady of {name} as expected"),
+        WAIT,
+        || async {
+            let store = get(V, ns, &format!("zas/{name}"))?;
+            condition(&store, "StorageReady")
+                .filter(|c| check(c))
+                .map(|_| store)
+        },
+    )
     .await
 }
 
@@ -83,7 +92,11 @@ fn event_reasons(ns: &str) -> Vec<(String, String)> {
         .map(|e| {
             (
                 e["reason"].as_str().unwrap_or_default().to_string(),
-                e["message"].as_str().or(e["note"].as_str()).unwrap_or_default().to_string(),
+                e["message"]
+                    .as_str()
+                    .or(e["note"].as_str())
+                    .unwrap_or_default()
+                    .to_string(),
             )
         })
         .collect()
@@ -108,9 +121,9 @@ fn objects(bucket: &str, prefix: &str) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let mut query = format!("/{bucket}?list-type=2&prefix={prefix}");
+        let mut query = format!("/{bucket}?list-type=2&prefix={}", services::encode(prefix));
         if let Some(t) = &token {
-            query.push_str(&format!("&continuation-token={}", services::query_encode(t)));
+            query.push_str(&format!("&continuation-token={}", services::encode(t)));
         }
         let (status, body) = S3::root().request("GET", &query, None);
         assert_eq!(status, 200, "listing {bucket}/{prefix}: {body}");
@@ -135,10 +148,17 @@ fn objects(bucket: &str, prefix: &str) -> Vec<(String, u64)> {
 
 /// Every file the store's pods wrote as logs (zot-podrunner keeps them beside the cluster).
 fn pod_logs(ns: &str) -> String {
-    let pods = support::kubeconfig(V).parent().unwrap().join("pods-vanilla/pods");
+    let pods = support::kubeconfig(V)
+        .parent()
+        .unwrap()
+        .join("pods-vanilla/pods");
     let mut text = String::new();
     for entry in std::fs::read_dir(&pods).unwrap().flatten() {
-        if !entry.file_name().to_string_lossy().starts_with(&format!("{ns}_")) {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(&format!("{ns}_"))
+        {
             continue;
         }
         for container in std::fs::read_dir(entry.path()).unwrap().flatten() {
@@ -153,7 +173,8 @@ fn pod_logs(ns: &str) -> String {
 }
 
 #[tokio::test]
-async fn the_operator_creates_the_bucket_and_zot_keeps_what_is_pushed_there_with_the_keys_only_in_their_secret() {
+async fn the_operator_creates_the_bucket_and_zot_keeps_what_is_pushed_there_with_the_keys_only_in_their_secret()
+ {
     let (ns, operator) = setup("s3-push").await;
     let bucket = format!("{}-images", ns.name);
     assert_eq!(S3::root().bucket_state(&bucket), BucketState::Missing);
@@ -166,9 +187,16 @@ async fn the_operator_creates_the_bucket_and_zot_keeps_what_is_pushed_there_with
         "{store}"
     );
     let storage = condition(&store, "StorageReady").unwrap();
-    assert_eq!((storage.0.as_str(), storage.1.as_str()), ("True", "BucketReady"));
+    assert_eq!(
+        (storage.0.as_str(), storage.1.as_str()),
+        ("True", "BucketReady")
+    );
     assert_eq!(S3::root().bucket_state(&bucket), BucketState::Exists);
-    assert!(wait_event(&ns.name, "BucketCreated").await.contains(&bucket));
+    assert!(
+        wait_event(&ns.name, "BucketCreated")
+            .await
+            .contains(&bucket)
+    );
 
     let pods = wait_ready_pods(V, &ns.name, "zot", 1).await;
     let registry = format!("{}:5000", pods[0].1);
@@ -176,7 +204,16 @@ async fn the_operator_creates_the_bucket_and_zot_keeps_what_is_pushed_there_with
     let w = work.path();
     image_files(w);
     push_image(w, &format!("{registry}/demo/app:v1"), &["--plain-http"]);
-    oras_ok(&["pull", &format!("{registry}/demo/app:v1"), "--plain-http", "-o", "out"], w);
+    oras_ok(
+        &[
+            "pull",
+            &format!("{registry}/demo/app:v1"),
+            "--plain-http",
+            "-o",
+            "out",
+        ],
+        w,
+    );
     same_file(&w.join("layer.tar.gz"), &w.join("out/layer.tar.gz"));
     // The blob is in the bucket, under zot's root directory, whole.
     let layer = sha256_hex(&w.join("layer.tar.gz"));
@@ -190,25 +227,45 @@ async fn the_operator_creates_the_bucket_and_zot_keeps_what_is_pushed_there_with
 
     // The secret key is in its own Secret only: not in a ConfigMap, the config Secret, events, logs or status.
     let secret = S3_ROOT.secret_key;
-    let (ok, configmaps, _) = kubectl(V, &["get", "configmaps", "-n", &ns.name, "-o", "json"], None);
+    let (ok, configmaps, _) = kubectl(
+        V,
+        &["get", "configmaps", "-n", &ns.name, "-o", "json"],
+        None,
+    );
     assert!(ok && !configmaps.contains(secret));
     let config = get(V, &ns.name, "secret/zot-config").unwrap();
-    let config_json = String::from_utf8(
-        base64_decode(config["data"]["config.json"].as_str().unwrap()),
-    )
+    let config_json = String::from_utf8(base64_decode(
+        config["data"]["config.json"].as_str().unwrap(),
+    ))
     .unwrap();
-    assert!(config_json.contains(&bucket) && !config_json.contains(secret), "{config_json}");
+    assert!(
+        config_json.contains(&bucket) && !config_json.contains(secret),
+        "{config_json}"
+    );
     let (_, events, _) = kubectl(V, &["get", "events", "-n", &ns.name, "-o", "json"], None);
     assert!(!events.contains(secret));
-    assert!(!get(V, &ns.name, "zas/zot").unwrap().to_string().contains(secret));
+    assert!(
+        !get(V, &ns.name, "zas/zot")
+            .unwrap()
+            .to_string()
+            .contains(secret)
+    );
     let logs = pod_logs(&ns.name);
-    assert!(!logs.is_empty() && !logs.contains(secret), "zot's log holds the secret key");
-    assert!(!operator.logs().contains(secret), "the operator's log holds the secret key");
+    assert!(
+        !logs.is_empty() && !logs.contains(secret),
+        "zot's log holds the secret key"
+    );
+    assert!(
+        !operator.logs().contains(secret),
+        "the operator's log holds the secret key"
+    );
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {
     use base64::Engine;
-    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
 }
 
 #[tokio::test]
@@ -219,7 +276,8 @@ async fn what_s3_refuses_is_storage_ready_false_with_its_message_and_a_fixed_sec
     let foreign = format!("{}-root", ns.name);
     S3::root().create_bucket(&foreign).unwrap();
     apply(&ns.name, &keys_secret("other-keys", S3_OTHER));
-    let foreign_store = s3_store("denied", &foreign, "").replace("name: s3-keys", "name: other-keys");
+    let foreign_store =
+        s3_store("denied", &foreign, "").replace("name: s3-keys", "name: other-keys");
     apply(&ns.name, &foreign_store);
     // A wrong secret key.
     let wrong = S3Account {
@@ -229,8 +287,8 @@ async fn what_s3_refuses_is_storage_ready_false_with_its_message_and_a_fixed_sec
     apply(&ns.name, &keys_secret("s3-keys", wrong));
     apply(&ns.name, &s3_store("wrong-key", &bucket, ""));
     // Nobody answers at this address.
-    let unreachable = s3_store("unreachable", &bucket, "")
-        .replace(S3_ENDPOINT, "http://10.250.255.99:9000");
+    let unreachable =
+        s3_store("unreachable", &bucket, "").replace(S3_ENDPOINT, "http://10.250.255.99:9000");
     apply(&ns.name, &unreachable);
 
     let denied = wait_storage(&ns.name, "denied", |c| c.0 == "False").await;
@@ -240,7 +298,10 @@ async fn what_s3_refuses_is_storage_ready_false_with_its_message_and_a_fixed_sec
     let wrong_key = wait_storage(&ns.name, "wrong-key", |c| c.0 == "False").await;
     let c = condition(&wrong_key, "StorageReady").unwrap();
     assert_eq!(c.1, "InvalidCredentials", "{c:?}");
-    assert!(c.2.contains("SignatureDoesNotMatch"), "S3's own code: {c:?}");
+    assert!(
+        c.2.contains("SignatureDoesNotMatch"),
+        "S3's own code: {c:?}"
+    );
     assert_eq!(condition(&wrong_key, "Ready").unwrap().0, "False");
     let far = wait_storage(&ns.name, "unreachable", |c| c.0 == "False").await;
     let c = condition(&far, "StorageReady").unwrap();
@@ -269,13 +330,18 @@ fn layer_objects(bucket: &str, w: &Path) -> Vec<(String, u64)> {
 }
 
 fn tags(registry: &str, repo: &str) -> Value {
-    let (status, body) = http("GET", &format!("http://{registry}/v2/{repo}/tags/list"), &[]);
+    let (status, body) = http(
+        "GET",
+        &format!("http://{registry}/v2/{repo}/tags/list"),
+        &[],
+    );
     assert_eq!(status, 200, "{body}");
     serde_json::from_str::<Value>(&body).unwrap()["tags"].clone()
 }
 
 #[tokio::test]
-async fn three_replicas_on_s3_and_redis_serve_one_registry_through_pod_loss_scaling_and_a_redis_restart() {
+async fn three_replicas_on_s3_and_redis_serve_one_registry_through_pod_loss_scaling_and_a_redis_restart()
+ {
     let (ns, _operator) = setup("s3-ha").await;
     let bucket = format!("{}-images", ns.name);
     apply(&ns.name, &keys_secret("s3-keys", S3_ROOT));
@@ -288,17 +354,34 @@ async fn three_replicas_on_s3_and_redis_serve_one_registry_through_pod_loss_scal
     let pods = wait_ready_pods(V, &ns.name, "zot", 3).await;
     let registries: Vec<String> = pods.iter().map(|(_, ip)| format!("{ip}:5000")).collect();
     // The password reaches zot only through the config Secret (zot reads it nowhere else), never a ConfigMap.
-    let (_, configmaps, _) = kubectl(V, &["get", "configmaps", "-n", &ns.name, "-o", "json"], None);
+    let (_, configmaps, _) = kubectl(
+        V,
+        &["get", "configmaps", "-n", &ns.name, "-o", "json"],
+        None,
+    );
     assert!(!configmaps.contains(REDIS_PASSWORD));
 
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     image_files(w);
-    push_image(w, &format!("{}/team/app:v1", registries[0]), &["--plain-http"]);
+    push_image(
+        w,
+        &format!("{}/team/app:v1", registries[0]),
+        &["--plain-http"],
+    );
     for registry in &registries[1..] {
         let out = w.join("out");
         let _ = std::fs::remove_dir_all(&out);
-        oras_ok(&["pull", &format!("{registry}/team/app:v1"), "--plain-http", "-o", "out"], w);
+        oras_ok(
+            &[
+                "pull",
+                &format!("{registry}/team/app:v1"),
+                "--plain-http",
+                "-o",
+                "out",
+            ],
+            w,
+        );
         same_file(&w.join("layer.tar.gz"), &out.join("layer.tar.gz"));
         assert_eq!(tags(registry, "team/app"), serde_json::json!(["v1"]));
     }
@@ -312,7 +395,11 @@ async fn three_replicas_on_s3_and_redis_serve_one_registry_through_pod_loss_scal
 
     // Dedupe across replicas: the same layer pushed to another repository through another pod is stored once
     // (zot keeps the original and an empty placeholder, through the shared redis index).
-    push_image(w, &format!("{}/team/copy:v1", registries[1]), &["--plain-http"]);
+    push_image(
+        w,
+        &format!("{}/team/copy:v1", registries[1]),
+        &["--plain-http"],
+    );
     let copies = layer_objects(&bucket, w);
     assert_eq!(copies.len(), 2, "{copies:?}");
     assert_eq!(
@@ -324,34 +411,81 @@ async fn three_replicas_on_s3_and_redis_serve_one_registry_through_pod_loss_scal
     // A pod lost in the middle of a pull: the client's retry against another pod gets the same bytes.
     write(w, "big.bin", &random_bytes(24 * 1024 * 1024));
     oras_ok(
-        &["push", &format!("{}/team/big:v1", registries[0]), "--plain-http", "big.bin:application/octet-stream"],
+        &[
+            "push",
+            &format!("{}/team/big:v1", registries[0]),
+            "--plain-http",
+            "big.bin:application/octet-stream",
+        ],
         w,
     );
     let digest = sha256_hex(&w.join("big.bin"));
     let blob = |registry: &str| format!("http://{registry}/v2/team/big/blobs/sha256:{digest}");
     let mut slow = std::process::Command::new("curl")
-        .args(["-sS", "--limit-rate", "2M", "-o", "/dev/null", "-w", "%{http_code}", &blob(&registries[2])])
+        .args([
+            "-sS",
+            "--limit-rate",
+            "1M",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &blob(&registries[2]),
+        ])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (ok, _, err) = kubectl(V, &["delete", "pod", "-n", &ns.name, &pods[2].0, "--wait=false"], None);
+    // zot finishes the requests it serves on SIGTERM: a pod killed one second later is a lost pod.
+    let (ok, _, err) = kubectl(
+        V,
+        &[
+            "delete",
+            "pod",
+            "-n",
+            &ns.name,
+            &pods[2].0,
+            "--grace-period=1",
+            "--wait=false",
+        ],
+        None,
+    );
     assert!(ok, "{err}");
     let interrupted = slow.wait().unwrap();
-    assert!(!interrupted.success(), "the pull from the deleted pod was not interrupted");
+    assert!(
+        !interrupted.success(),
+        "the pull from the deleted pod was not interrupted"
+    );
     let retry = w.join("retry.bin");
-    let (status, _) = http("GET", &blob(&registries[1]), &["-o", retry.to_str().unwrap()]);
-    assert_eq!(status, 200);
+    let fetched = std::process::Command::new("curl")
+        .args([
+            "-sSf",
+            "--max-time",
+            "60",
+            "-o",
+            retry.to_str().unwrap(),
+            &blob(&registries[1]),
+        ])
+        .status()
+        .unwrap();
+    assert!(fetched.success(), "the retry against another pod failed");
     same_file(&w.join("big.bin"), &retry);
 
     // Scale to one and back to three: nothing lost.
     let scale = |n: &str| {
-        let (ok, _, err) = kubectl(V, &["scale", "zas/zot", "-n", &ns.name, "--replicas", n], None);
+        let (ok, _, err) = kubectl(
+            V,
+            &["scale", "zas/zot", "-n", &ns.name, "--replicas", n],
+            None,
+        );
         assert!(ok, "{err}");
     };
     scale("1");
     let one = wait_ready_pods(V, &ns.name, "zot", 1).await;
-    assert_eq!(tags(&format!("{}:5000", one[0].1), "team/copy"), serde_json::json!(["v1"]));
+    assert_eq!(
+        tags(&format!("{}:5000", one[0].1), "team/copy"),
+        serde_json::json!(["v1"])
+    );
     scale("3");
     let three = wait_ready_pods(V, &ns.name, "zot", 3).await;
     for (_, ip) in &three {
@@ -359,7 +493,16 @@ async fn three_replicas_on_s3_and_redis_serve_one_registry_through_pod_loss_scal
         assert_eq!(tags(&registry, "team/app"), serde_json::json!(["v1"]));
         let out = w.join("out");
         let _ = std::fs::remove_dir_all(&out);
-        oras_ok(&["pull", &format!("{registry}/team/big:v1"), "--plain-http", "-o", "out"], w);
+        oras_ok(
+            &[
+                "pull",
+                &format!("{registry}/team/big:v1"),
+                "--plain-http",
+                "-o",
+                "out",
+            ],
+            w,
+        );
         same_file(&w.join("big.bin"), &out.join("big.bin"));
     }
 
@@ -368,8 +511,14 @@ async fn three_replicas_on_s3_and_redis_serve_one_registry_through_pod_loss_scal
     let registries: Vec<String> = three.iter().map(|(_, ip)| format!("{ip}:5000")).collect();
     eventually("a push after the redis restart", WAIT, || async {
         let (ok, _, _) = oras(
-            &["push", &format!("{}/team/app:v2", registries[0]), "--plain-http", "--config",
-              "config.json:application/vnd.oci.image.config.v1+json", "layer.tar.gz:application/vnd.oci.image.layer.v1.tar+gzip"],
+            &[
+                "push",
+                &format!("{}/team/app:v2", registries[0]),
+                "--plain-http",
+                "--config",
+                "config.json:application/vnd.oci.image.config.v1+json",
+                "layer.tar.gz:application/vnd.oci.image.layer.v1.tar+gzip",
+            ],
             w,
         );
         ok.then_some(())
@@ -383,7 +532,11 @@ async fn three_replicas_on_s3_and_redis_serve_one_registry_through_pod_loss_scal
 /// Pushes one image to the store's first ready pod.
 async fn push_to(ns: &str, store: &str, w: &Path) {
     let pods = wait_ready_pods(V, ns, store, 1).await;
-    push_image(w, &format!("{}:5000/demo/app:v1", pods[0].1), &["--plain-http"]);
+    push_image(
+        w,
+        &format!("{}:5000/demo/app:v1", pods[0].1),
+        &["--plain-http"],
+    );
 }
 
 async fn wait_gone(ns: &str, what: &str) {
@@ -398,14 +551,19 @@ async fn deletion_removes_data_and_an_operator_bucket_only_when_asked_and_is_nev
     let (ns, operator) = setup("s3-delete").await;
     apply(&ns.name, &keys_secret("s3-keys", S3_ROOT));
     let with_policy = |name: &str, bucket: &str, policy: &str| {
-        s3_store(name, bucket, "").replace("  storage:\n", &format!("  storage:\n    deletionPolicy: {policy}\n"))
+        s3_store(name, bucket, "").replace(
+            "  storage:\n",
+            &format!("  storage:\n    deletionPolicy: {policy}\n"),
+        )
     };
     let made = format!("{}-made", ns.name);
     let kept = format!("{}-kept", ns.name);
     let theirs = format!("{}-theirs", ns.name);
     // A bucket that was there before, with something of someone else's.
     S3::root().create_bucket(&theirs).unwrap();
-    S3::root().put_object(&theirs, "outside/readme.txt", b"not zot's").unwrap();
+    S3::root()
+        .put_object(&theirs, "outside/readme.txt", b"not zot's")
+        .unwrap();
     apply(&ns.name, &with_policy("made", &made, "Delete"));
     apply(&ns.name, &with_policy("kept", &kept, "Retain"));
     apply(&ns.name, &with_policy("theirs", &theirs, "Delete"));
@@ -416,12 +574,27 @@ async fn deletion_removes_data_and_an_operator_bucket_only_when_asked_and_is_nev
         support::ready(V, &ns.name, store).await;
         push_to(&ns.name, store, w).await;
     }
-    let finalizers = |name: &str| get(V, &ns.name, &format!("zas/{name}")).unwrap()["metadata"]["finalizers"].clone();
-    assert_eq!(finalizers("made"), serde_json::json!(["artifact.zotregistry.io/storage-cleanup"]));
+    let finalizers = |name: &str| {
+        get(V, &ns.name, &format!("zas/{name}")).unwrap()["metadata"]["finalizers"].clone()
+    };
+    assert_eq!(
+        finalizers("made"),
+        serde_json::json!(["artifact.zotregistry.io/storage-cleanup"])
+    );
     assert!(finalizers("kept").is_null(), "Retain needs no finalizer");
+    let created = |name: &str| {
+        get(V, &ns.name, &format!("zas/{name}")).unwrap()["status"]["storage"]["createdByOperator"]
+            .clone()
+    };
+    assert_eq!(created("made"), true);
+    assert_eq!(created("theirs"), false);
 
     for store in ["made", "kept", "theirs"] {
-        let (ok, _, err) = kubectl(V, &["delete", "zas", store, "-n", &ns.name, "--wait=false"], None);
+        let (ok, _, err) = kubectl(
+            V,
+            &["delete", "zas", store, "-n", &ns.name, "--wait=false"],
+            None,
+        );
         assert!(ok, "{err}");
     }
     for store in ["made", "kept", "theirs"] {
@@ -433,22 +606,39 @@ async fn deletion_removes_data_and_an_operator_bucket_only_when_asked_and_is_nev
     assert!(!objects(&kept, "zot/").is_empty());
     // Delete + a bucket the operator did not create: zot's data gone, the bucket and the rest kept.
     assert!(objects(&theirs, "zot/").is_empty());
-    assert_eq!(objects(&theirs, ""), vec![("outside/readme.txt".to_string(), 9)]);
+    assert_eq!(
+        objects(&theirs, ""),
+        vec![("outside/readme.txt".to_string(), 9)]
+    );
     let deleted = wait_event(&ns.name, "StorageDeleted").await;
     assert!(deleted.contains("deleted zot's data"), "{deleted}");
 
     // The access key's Secret gone first: the store is let go, and a Warning says what was left.
     let orphan = format!("{}-orphan", ns.name);
     apply(&ns.name, &keys_secret("orphan-keys", S3_ROOT));
-    apply(&ns.name, &with_policy("orphan", &orphan, "Delete").replace("name: s3-keys", "name: orphan-keys"));
+    apply(
+        &ns.name,
+        &with_policy("orphan", &orphan, "Delete").replace("name: s3-keys", "name: orphan-keys"),
+    );
     support::ready(V, &ns.name, "orphan").await;
-    let (ok, _, err) = kubectl(V, &["delete", "secret", "orphan-keys", "-n", &ns.name], None);
+    let (ok, _, err) = kubectl(
+        V,
+        &["delete", "secret", "orphan-keys", "-n", &ns.name],
+        None,
+    );
     assert!(ok, "{err}");
-    let (ok, _, err) = kubectl(V, &["delete", "zas", "orphan", "-n", &ns.name, "--wait=false"], None);
+    let (ok, _, err) = kubectl(
+        V,
+        &["delete", "zas", "orphan", "-n", &ns.name, "--wait=false"],
+        None,
+    );
     assert!(ok, "{err}");
     wait_gone(&ns.name, "zas/orphan").await;
     let left = wait_event(&ns.name, "StorageLeftBehind").await;
-    assert!(left.contains(&orphan) && left.contains("orphan-keys"), "{left}");
+    assert!(
+        left.contains(&orphan) && left.contains("orphan-keys"),
+        "{left}"
+    );
     assert_eq!(S3::root().bucket_state(&orphan), BucketState::Exists);
 
     // The operator down when the store is deleted: the finalizer holds it, and the next operator finishes.
@@ -457,10 +647,17 @@ async fn deletion_removes_data_and_an_operator_bucket_only_when_asked_and_is_nev
     support::ready(V, &ns.name, "late").await;
     push_to(&ns.name, "late", w).await;
     operator.kill();
-    let (ok, _, err) = kubectl(V, &["delete", "zas", "late", "-n", &ns.name, "--wait=false"], None);
+    let (ok, _, err) = kubectl(
+        V,
+        &["delete", "zas", "late", "-n", &ns.name, "--wait=false"],
+        None,
+    );
     assert!(ok, "{err}");
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert!(get(V, &ns.name, "zas/late").is_some(), "the finalizer holds the store");
+    assert!(
+        get(V, &ns.name, "zas/late").is_some(),
+        "the finalizer holds the store"
+    );
     assert!(!objects(&late, "zot/").is_empty());
     let _next = Operator::start(
         V,

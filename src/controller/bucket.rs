@@ -47,7 +47,9 @@ pub async fn prepare(
     };
     let target = target(spec, keys)?;
     let ensured = ctx.s3.ensure_bucket(&target).await?;
+    let uid = store.metadata.uid.clone().unwrap_or_default();
     if ensured == Ensured::Created {
+        ctx.remember_created_bucket(&uid, target.bucket(), target.endpoint());
         events::publish(
             ctx,
             store,
@@ -66,6 +68,6 @@ pub async fn prepare(
         store.status.as_ref(),
         target.bucket(),
         target.endpoint(),
-        ensured == Ensured::Created,
+        ensured == Ensured::Created || ctx.created_bucket(&uid, target.bucket(), target.endpoint()),
     ))))
 }

@@ -23,6 +23,9 @@ pub struct Context {
     pub metrics: Metrics,
     /// The operator's own S3 requests (bucket provisioning and clean-up).
     pub s3: crate::s3::Client,
+    /// Buckets this operator created, per store UID: the status records them, but a reconcile may start from a
+    /// cached store whose status predates that record.
+    created_buckets: Mutex<HashMap<String, (String, String)>>,
     /// Consecutive transient failures per store, for the backoff.
     failures: Mutex<HashMap<(String, String), u32>>,
     /// Whether every cache of `children` has listed once (set by the one task that waits for them: a reflector's
@@ -48,6 +51,7 @@ impl Context {
             recorder,
             metrics,
             s3,
+            created_buckets: Mutex::default(),
             failures: Mutex::default(),
             caches_synced: AtomicBool::new(false),
         }
@@ -59,6 +63,22 @@ impl Context {
 
     pub fn mark_caches_synced(&self) {
         self.caches_synced.store(true, Ordering::Release);
+    }
+
+    /// Remembers that the store with `uid` got `bucket` at `endpoint` from this operator.
+    pub fn remember_created_bucket(&self, uid: &str, bucket: &str, endpoint: &str) {
+        if let Ok(mut created) = self.created_buckets.lock() {
+            created.insert(uid.to_string(), (bucket.to_string(), endpoint.to_string()));
+        }
+    }
+
+    /// Whether this operator created `bucket` at `endpoint` for the store with `uid`.
+    pub fn created_bucket(&self, uid: &str, bucket: &str, endpoint: &str) -> bool {
+        self.created_buckets.lock().ok().is_some_and(|created| {
+            created
+                .get(uid)
+                .is_some_and(|(b, e)| b == bucket && e == endpoint)
+        })
     }
 
     /// Counts one more failure of `store` and returns how many came before it.

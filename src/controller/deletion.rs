@@ -175,7 +175,7 @@ async fn clean_up(store: &ZotArtifactStore, ctx: &Context) -> Result<Step, Error
         target.bucket(),
         target.endpoint()
     );
-    if created_by_operator(store, &target) {
+    if created_by_operator(ctx, store, &target) {
         if ctx.s3.is_empty(&target).await? {
             ctx.s3.delete_bucket(&target).await?;
             done.push_str(", and the bucket, which the operator had created");
@@ -199,14 +199,18 @@ fn root_directory(store: &ZotArtifactStore) -> String {
         .unwrap_or_else(|| "/zot".to_string())
 }
 
-fn created_by_operator(store: &ZotArtifactStore, target: &Target) -> bool {
-    store
+/// Whether the status (or, should the cached store predate that record, this operator's memory) says the operator
+/// created the bucket.
+fn created_by_operator(ctx: &Context, store: &ZotArtifactStore, target: &Target) -> bool {
+    let uid = store.metadata.uid.as_deref().unwrap_or_default();
+    let recorded = store
         .status
         .as_ref()
         .and_then(|s| s.storage.as_ref())
         .is_some_and(|s| {
             s.created_by_operator && s.bucket == target.bucket() && s.endpoint == target.endpoint()
-        })
+        });
+    recorded || ctx.created_bucket(uid, target.bucket(), target.endpoint())
 }
 
 /// What stays when the clean-up cannot happen.

@@ -282,7 +282,7 @@ fn unescape(s: &str) -> String {
 }
 
 /// Percent-encoding of a query value (RFC 3986 unreserved characters kept, as SigV4 wants).
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
