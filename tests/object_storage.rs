@@ -422,17 +422,17 @@ async fn three_replicas_on_s3_and_redis_serve_one_registry_through_pod_loss_scal
     let digest = sha256_hex(&w.join("big.bin"));
     let blob = |registry: &str| format!("http://{registry}/v2/team/big/blobs/sha256:{digest}");
     let mut slow = std::process::Command::new("curl")
+        // A client that gives up on a connection gone silent for 5 s, as pull clients do.
         .args([
             "-sS",
             "--limit-rate",
             "1M",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            &blob(&registries[2]),
+            "--speed-limit",
+            "1024",
+            "--speed-time",
+            "5",
         ])
-        .stdout(std::process::Stdio::piped())
+        .args(["-o", "/dev/null", &blob(&registries[2])])
         .spawn()
         .unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
