@@ -667,3 +667,82 @@ async fn deletion_removes_data_and_an_operator_bucket_only_when_asked_and_is_nev
     wait_gone(&ns.name, "zas/late").await;
     assert_eq!(S3::root().bucket_state(&late), BucketState::Missing);
 }
+
+#[tokio::test]
+async fn a_setting_zot_refuses_at_start_crash_loops_the_new_pod_with_zots_message_while_the_old_pods_keep_serving()
+ {
+    let (ns, _operator) = setup("s3-rollout").await;
+    let bucket = format!("{}-images", ns.name);
+    apply(&ns.name, &keys_secret("s3-keys", S3_ROOT));
+    let password = |value: &str| format!("{REDIS_SECRET}{value}\n");
+    apply(&ns.name, &password(REDIS_PASSWORD));
+    let spec = format!(
+        "  replicas: 2\n  database:\n    type: redis\n    redis:\n      url: redis://{REDIS_ADDR}/0\n      passwordSecretRef: {{name: redis-auth, key: password}}\n"
+    );
+    apply(&ns.name, &s3_store("zot", &bucket, &spec));
+    support::ready(V, &ns.name, "zot").await;
+    let old = wait_ready_pods(V, &ns.name, "zot", 2).await;
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    image_files(w);
+    push_image(
+        w,
+        &format!("{}:5000/team/app:v1", old[0].1),
+        &["--plain-http"],
+    );
+
+    // A password redis refuses: the new pod's zot exits at start, the rollout stops there.
+    apply(&ns.name, &password("not-the-password"));
+    let store = eventually("Ready=False with zot's own message", WAIT, || async {
+        let store = get(V, &ns.name, "zas/zot")?;
+        let ready = condition(&store, "Ready")?;
+        (ready.0 == "False" && ready.1 == "ZotNotStarting").then_some(store)
+    })
+    .await;
+    let message = condition(&store, "Ready").unwrap().2;
+    assert!(
+        message.contains("WRONGPASS"),
+        "redis's refusal, as zot logged it: {message}"
+    );
+    // The old pods keep serving what was pushed, and no old pod was stopped for the broken one.
+    for (_, ip) in &old {
+        let out = w.join("out");
+        let _ = std::fs::remove_dir_all(&out);
+        oras_ok(
+            &[
+                "pull",
+                &format!("{ip}:5000/team/app:v1"),
+                "--plain-http",
+                "-o",
+                "out",
+            ],
+            w,
+        );
+        same_file(&w.join("layer.tar.gz"), &out.join("layer.tar.gz"));
+    }
+    let serving: Vec<String> = support::registry::ready_pods(V, &ns.name, "zot")
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(serving.len(), 2, "{serving:?}");
+    assert!(
+        old.iter().all(|(name, _)| serving.contains(name)),
+        "{serving:?}"
+    );
+
+    // The right password again: the rollout completes on new pods that serve the same registry.
+    apply(&ns.name, &password(REDIS_PASSWORD));
+    eventually("the rollout to finish on new pods", WAIT, || async {
+        let store = get(V, &ns.name, "zas/zot")?;
+        let ready = condition(&store, "Ready")?;
+        let pods = support::registry::ready_pods(V, &ns.name, "zot");
+        let renewed = pods.len() == 2 && pods.iter().all(|(n, _)| old.iter().all(|(o, _)| o != n));
+        (ready.0 == "True" && renewed).then_some(())
+    })
+    .await;
+    let new = support::registry::ready_pods(V, &ns.name, "zot");
+    assert_eq!(
+        tags(&format!("{}:5000", new[0].1), "team/app"),
+        serde_json::json!(["v1"])
+    );
+}
