@@ -54,6 +54,12 @@ pub async fn dereference(store: &ZotArtifactStore, ctx: &Context) -> Result<Dere
             }
             None => {}
         }
+        if let Some(Err(refusal)) = validate::serving_pair(&validated.spec, &name, &secret) {
+            return Ok(Err(Blocked {
+                reason: "InvalidCertificate",
+                message: refusal.to_string(),
+            }));
+        }
         match validate::redis_password(&validated.spec, &name, &secret) {
             Some(Ok(value)) => inputs.redis_password = Some(value),
             Some(Err(refusal)) => {

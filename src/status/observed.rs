@@ -74,10 +74,11 @@ pub fn pod_problem(pods: &[Pod]) -> Option<String> {
                     let why = if !tail.is_empty() {
                         format!("; its last words: {tail}")
                     } else if t.exit_code == 0 {
-                        // zot v2.1 exits 0 when it fails after initialising (e.g. a certificate it cannot load),
-                        // so no kubelet keeps its log in the termination message.
+                        // zot v2.1 exits 0 when it fails after initialising (a TLS pair it cannot load, which the
+                        // operator checks first; a port it cannot listen on), so no kubelet keeps its log in the
+                        // termination message.
                         format!(
-                            "; zot exits 0 when it cannot start serving (e.g. a TLS certificate it cannot load): \
+                            "; zot exits 0 when it cannot start serving: \
                              `kubectl logs --previous pod/{name}` shows why"
                         )
                     } else {

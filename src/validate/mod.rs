@@ -3,6 +3,7 @@
 //!
 //! Every CEL rule of the CRD is checked here too (objects may predate a CRD upgrade, and `zot-operator render`
 //! runs without an API server), together with what CEL cannot judge.
+mod certificates;
 mod check;
 mod features;
 mod field_formats;
@@ -24,6 +25,7 @@ use crate::api::v1alpha1::{
     StorageType, ZotArtifactStore, ZotArtifactStoreSpec, messages,
 };
 
+pub use certificates::serving_pair;
 pub use formats::{duration_seconds, is_count_or_percent};
 pub use quantity::{is_positive as is_positive_quantity, value as quantity_value};
 pub use references::{keycloak_client_secret, redis_password, s3_access_keys};
