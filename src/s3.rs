@@ -350,6 +350,8 @@ fn unescape(text: &str) -> String {
         .replace("&gt;", ">")
         .replace("&quot;", "\"")
         .replace("&apos;", "'")
+        .replace("&#39;", "'")
+        .replace("&#34;", "\"")
         .replace("&amp;", "&")
 }
 

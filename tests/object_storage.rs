@@ -290,6 +290,9 @@ async fn what_s3_refuses_is_storage_ready_false_with_its_message_and_a_fixed_sec
     let unreachable =
         s3_store("unreachable", &bucket, "").replace(S3_ENDPOINT, "http://10.250.255.99:9000");
     apply(&ns.name, &unreachable);
+    // A region the server does not serve.
+    let region = s3_store("region", &bucket, "").replace("region: us-east-1", "region: eu-west-1");
+    apply(&ns.name, &region);
 
     let denied = wait_storage(&ns.name, "denied", |c| c.0 == "False").await;
     let c = condition(&denied, "StorageReady").unwrap();
@@ -307,6 +310,13 @@ async fn what_s3_refuses_is_storage_ready_false_with_its_message_and_a_fixed_sec
     let c = condition(&far, "StorageReady").unwrap();
     assert_eq!(c.1, "EndpointUnreachable", "{c:?}");
     assert!(c.2.contains("10.250.255.99:9000"), "{c:?}");
+    let elsewhere = wait_storage(&ns.name, "region", |c| c.0 == "False").await;
+    let c = condition(&elsewhere, "StorageReady").unwrap();
+    assert_eq!(c.1, "WrongRegion", "{c:?}");
+    assert!(
+        c.2.contains("the region is wrong; expecting 'us-east-1'"),
+        "S3's own message: {c:?}"
+    );
     // zot is not started against a bucket that is not there, and nothing was created with wrong keys.
     assert!(get(V, &ns.name, "deployment/wrong-key").is_none());
     assert_eq!(S3::root().bucket_state(&bucket), BucketState::Missing);
