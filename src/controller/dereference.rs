@@ -25,6 +25,13 @@ pub struct References {
     pub s3_keys: Option<AccessKeys>,
 }
 
+/// A credential read from one key of a referenced Secret (see `validate::redis_password`).
+type KeyLookup = fn(
+    &crate::api::v1alpha1::ZotArtifactStoreSpec,
+    &str,
+    &Secret,
+) -> Option<Result<String, validate::Refusal>>;
+
 /// Validates `store` and reads what it references.
 pub async fn dereference(store: &ZotArtifactStore, ctx: &Context) -> Result<Dereferenced, Error> {
     let namespace = store.namespace().unwrap_or_default();
@@ -44,31 +51,30 @@ pub async fn dereference(store: &ZotArtifactStore, ctx: &Context) -> Result<Dere
         inputs
             .secret_versions
             .insert(name.clone(), secret.resource_version().unwrap_or_default());
-        match validate::keycloak_client_secret(&validated.spec, &name, &secret) {
-            Some(Ok(value)) => inputs.keycloak_client_secret = Some(value),
-            Some(Err(refusal)) => {
-                return Ok(Err(Blocked {
-                    reason: "SecretKeyNotFound",
-                    message: refusal.to_string(),
-                }));
-            }
-            None => {}
-        }
         if let Some(Err(refusal)) = validate::serving_pair(&validated.spec, &name, &secret) {
             return Ok(Err(Blocked {
                 reason: "InvalidCertificate",
                 message: refusal.to_string(),
             }));
         }
-        match validate::redis_password(&validated.spec, &name, &secret) {
-            Some(Ok(value)) => inputs.redis_password = Some(value),
-            Some(Err(refusal)) => {
-                return Ok(Err(Blocked {
-                    reason: "SecretKeyNotFound",
-                    message: refusal.to_string(),
-                }));
+        // Credentials zot reads only as a file the operator composes (Keycloak) or from its config (redis).
+        for (lookup, slot) in [
+            (
+                validate::keycloak_client_secret as KeyLookup,
+                &mut inputs.keycloak_client_secret,
+            ),
+            (validate::redis_password, &mut inputs.redis_password),
+        ] {
+            match lookup(&validated.spec, &name, &secret) {
+                Some(Ok(value)) => *slot = Some(value),
+                Some(Err(refusal)) => {
+                    return Ok(Err(Blocked {
+                        reason: "SecretKeyNotFound",
+                        message: refusal.to_string(),
+                    }));
+                }
+                None => {}
             }
-            None => {}
         }
         match validate::s3_access_keys(&validated.spec, &name, &secret) {
             Some(Ok(keys)) => s3_keys = Some(keys),

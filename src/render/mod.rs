@@ -70,7 +70,8 @@ pub struct Inputs {
     /// (offline rendering) that Secret is not rendered.
     pub keycloak_client_secret: Option<String>,
     /// The redis password, read from database.redis.passwordSecretRef. zot reads it only from its config file:
-    /// it goes into the connection URL of `<store>-config`, never into the config hash (the Secret's version is).
+    /// it goes into the `password` option in `<store>-config`, never into the config hash (the Secret's version
+    /// is).
     pub redis_password: Option<String>,
     /// The PEM CA a reencrypt Route's router verifies zot's certificate with, read from where
     /// [`destination_ca_source`] says (the namespace's service CA, or ca.crt of the user's tls Secret). Without it
@@ -184,29 +185,16 @@ impl Desired {
     }
 }
 
-/// `config` with the redis password of `inputs` in its connection URL (`redis://:<password>@host…`), as zot reads
-/// it; unchanged without one.
+/// `config` with the redis password of `inputs` (zot reads it only from its config file); unchanged without one
+/// (offline rendering). Only the config Secret gets it: the config hash is computed without (the Secret's version
+/// is in it).
 fn with_redis_password(mut config: zot::ZotConfig, inputs: &Inputs) -> zot::ZotConfig {
     if let (Some(password), Some(zot::CacheDriver::Redis(redis))) =
         (&inputs.redis_password, config.storage.cache_driver.as_mut())
-        && let Some(url) = &redis.url
-        && let Some((scheme, rest)) = url.split_once("://")
     {
-        redis.url = Some(format!("{scheme}://:{}@{rest}", userinfo_encode(password)));
+        redis.password = Some(password.clone());
     }
     config
-}
-
-/// Percent-encoding of a URL's userinfo part: RFC 3986 unreserved characters stay, every other byte is escaped.
-fn userinfo_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Every object the operator wants for `store` on `platform`.

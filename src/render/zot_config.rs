@@ -46,6 +46,23 @@ fn log_level(level: api::LogLevel) -> zot::LogLevel {
     }
 }
 
+/// `host:port` and database number of a `redis://host[:port][/db]` URL (port 6379 by default, as redis URLs
+/// mean).
+fn redis_address(url: &str) -> (String, Option<u32>) {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let (host, db) = rest.split_once('/').unwrap_or((rest, ""));
+    let has_port = host
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+        && !host.ends_with(']');
+    let address = if has_port {
+        host.to_string()
+    } else {
+        format!("{host}:6379")
+    };
+    (address, db.parse().ok())
+}
+
 fn storage(store: &ValidatedStore) -> zot::StorageConfig {
     let spec = &store.spec.storage;
     let (remote_cache, cache_driver) = match &store.database {
@@ -54,7 +71,20 @@ fn storage(store: &ValidatedStore) -> zot::StorageConfig {
         Database::Redis(redis) => (
             Some(true),
             Some(zot::CacheDriver::Redis(zot::RedisConfig {
-                url: Some(redis.url.clone()),
+                // With a password zot gets the options form: its log and mgmt API mask a `password` key, never
+                // one inside a URL. (`rediss://` with a password is refused at admission: that form has no TLS.)
+                url: redis
+                    .password_secret_ref
+                    .is_none()
+                    .then(|| redis.url.clone()),
+                addr: redis
+                    .password_secret_ref
+                    .as_ref()
+                    .map(|_| vec![redis_address(&redis.url).0]),
+                db: redis
+                    .password_secret_ref
+                    .as_ref()
+                    .and_then(|_| redis_address(&redis.url).1),
                 keyprefix: Some(
                     redis
                         .key_prefix

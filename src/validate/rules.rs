@@ -171,6 +171,11 @@ fn check_sections(spec: &ZotArtifactStoreSpec) -> Check {
             "spec.database.redis.url",
             "must be redis://host:port[/db] or rediss://…, without user or password: put the password in a Secret and name it in passwordSecretRef",
         )?;
+        refuse_if(
+            redis.url.starts_with("rediss://") && redis.password_secret_ref.is_some(),
+            "spec.database.redis.passwordSecretRef",
+            msg::REDIS_TLS_PASSWORD,
+        )?;
     }
     refuse_if(
         db.type_ == DatabaseType::Dynamodb && t != StorageType::S3,

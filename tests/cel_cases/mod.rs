@@ -220,6 +220,18 @@ pub fn cases() -> Vec<Case> {
             &[("spec.database.redis.url", REDIS_URL)],
         ),
         refused(
+            "a password with a TLS redis URL is refused: zot's options form has no TLS",
+            "{database: {type: redis, redis: {url: 'rediss://redis:6380', passwordSecretRef: {name: auth, key: password}}}}",
+            &[(
+                "spec.database.redis.passwordSecretRef",
+                zot_operator::api::v1alpha1::messages::REDIS_TLS_PASSWORD,
+            )],
+        ),
+        accepted(
+            "a password with a plain redis URL is accepted",
+            "{replicas: 2, storage: {type: s3, s3: {bucket: images}}, database: {type: redis, redis: {url: 'redis://redis:6379/1', passwordSecretRef: {name: auth, key: password}}}}",
+        ),
+        refused(
             "a redis URL with another scheme is refused",
             "{database: {type: redis, redis: {url: 'http://redis:6379'}}}",
             &[("spec.database.redis.url", REDIS_URL)],

@@ -81,6 +81,11 @@ pub struct EmbeddedDatabase {
 /// A redis server.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(
+    validation = Rule::new("!(self.url.startsWith('rediss://') && has(self.passwordSecretRef))")
+        .message(messages::REDIS_TLS_PASSWORD)
+        .field_path(".passwordSecretRef"),
+)]
 pub struct RedisDatabase {
     /// URL of the redis server, e.g. `redis://redis.cache.svc:6379/0` (`rediss://` for TLS). It carries no user
     /// or password: give the password in passwordSecretRef.
@@ -94,8 +99,9 @@ pub struct RedisDatabase {
     #[schemars(length(min = 1, max = 128))]
     pub key_prefix: Option<String>,
     /// Key of a Secret in the store's namespace holding the redis password (AUTH). zot reads it only from its
-    /// configuration file, so the operator writes it into the connection URL in the store's own Secret
-    /// `<store>-config` (never a ConfigMap, log, event or status); a change of the password rolls the pods.
+    /// configuration file, so the operator writes it there, as the `password` option zot masks in its log, in the
+    /// store's own Secret `<store>-config` (never a ConfigMap, log, event or status); a change of the password
+    /// rolls the pods. Only with a redis:// URL: zot's options form has no TLS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_secret_ref: Option<SecretKeyRef>,
 }

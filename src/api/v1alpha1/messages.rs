@@ -78,3 +78,6 @@ pub const SAFE_SYSCTLS: [&str; 10] = [
 
 /// spec.metrics.prometheus.path: zot refuses a metrics path that Go's `path.Clean` changes, `/` and `/v2`.
 pub const METRICS_PATH: &str = "must be a clean absolute path outside /v2, such as /metrics: no trailing /, no // and no . or .. segments (zot refuses those)";
+
+/// A password with a TLS redis URL.
+pub const REDIS_TLS_PASSWORD: &str = "zot v2.1 takes a redis password only in its options form, which has no TLS (a password inside a rediss:// URL would be printed in zot's log): use a redis:// URL with passwordSecretRef, or rediss:// without a password";

@@ -176,11 +176,11 @@ fn debugging_the_desired_objects_never_prints_the_client_secret() {
 }
 
 #[test]
-fn the_redis_password_goes_into_the_url_of_the_config_secret_encoded_and_stays_out_of_the_hash_and_debug()
+fn with_a_redis_password_zot_gets_the_options_form_whose_password_it_masks_and_the_hash_and_debug_never_see_it()
  {
     let spec = S3_REDIS.replace(
         "redis: {url: 'redis://redis:6379'}",
-        "redis: {url: 'redis://redis:6379', passwordSecretRef: {name: redis-auth, key: password}}",
+        "redis: {url: 'redis://redis.cache.svc/3', passwordSecretRef: {name: redis-auth, key: password}}",
     );
     let with = |password: &str| Inputs {
         redis_password: Some(password.into()),
@@ -188,10 +188,11 @@ fn the_redis_password_goes_into_the_url_of_the_config_secret_encoded_and_stays_o
     };
     let store = store(&spec);
     let desired_with = desired(&store, &Platform::kubernetes(), &with("p@ss/wörd:1"));
-    assert_eq!(
-        config(&desired_with)["storage"]["cacheDriver"]["url"],
-        "redis://:p%40ss%2Fw%C3%B6rd%3A1@redis:6379"
-    );
+    let driver = &config(&desired_with)["storage"]["cacheDriver"];
+    assert_eq!(driver["addr"], json!(["redis.cache.svc:6379"]));
+    assert_eq!(driver["db"], 3);
+    assert_eq!(driver["password"], "p@ss/wörd:1");
+    assert!(driver.get("url").is_none(), "{driver}");
     // Another password alone does not change the hash (the Secret's resourceVersion does).
     let other = desired(&store, &Platform::kubernetes(), &with("another"));
     let hash = |d: &Desired| {
@@ -201,14 +202,21 @@ fn the_redis_password_goes_into_the_url_of_the_config_secret_encoded_and_stays_o
     };
     assert_eq!(hash(&desired_with), hash(&other));
     let debug = format!("{desired_with:?} {:?}", with("p@ss/wörd:1"));
-    assert!(
-        !debug.contains("p@ss") && !debug.contains("p%40ss"),
-        "{debug}"
-    );
-    // Without a password (offline rendering) the URL is the spec's.
+    assert!(!debug.contains("p@ss"), "{debug}");
+    // Without the password (offline rendering) the options form has none; without passwordSecretRef, the URL.
     let offline = desired(&store, &Platform::kubernetes(), &Inputs::default());
+    assert!(
+        config(&offline)["storage"]["cacheDriver"]
+            .get("password")
+            .is_none()
+    );
+    let plain = desired(
+        &self::store(S3_REDIS),
+        &Platform::kubernetes(),
+        &Inputs::default(),
+    );
     assert_eq!(
-        config(&offline)["storage"]["cacheDriver"]["url"],
+        config(&plain)["storage"]["cacheDriver"]["url"],
         "redis://redis:6379"
     );
 }
