@@ -778,3 +778,94 @@ async fn a_setting_zot_refuses_at_start_crash_loops_the_new_pod_with_zots_messag
         serde_json::json!(["v1"])
     );
 }
+
+#[tokio::test]
+async fn garbage_collection_set_in_the_spec_runs_on_the_shared_bucket_of_several_replicas() {
+    let (ns, _operator) = setup("s3-gc").await;
+    let bucket = format!("{}-images", ns.name);
+    apply(&ns.name, &keys_secret("s3-keys", S3_ROOT));
+    apply(&ns.name, &format!("{REDIS_SECRET}{REDIS_PASSWORD}\n"));
+    let spec = format!(
+        "  replicas: 2\n  database:\n    type: redis\n    redis:\n      url: redis://{REDIS_ADDR}/0\n      passwordSecretRef: {{name: redis-auth, key: password}}\n"
+    );
+    let store = s3_store("zot", &bucket, &spec).replace(
+        "  storage:\n",
+        "  storage:\n    gc: true\n    gcInterval: 10s\n    gcDelay: 1s\n",
+    );
+    apply(&ns.name, &store);
+    support::ready(V, &ns.name, "zot").await;
+    let pods = wait_ready_pods(V, &ns.name, "zot", 2).await;
+    let (first, second) = (format!("{}:5000", pods[0].1), format!("{}:5000", pods[1].1));
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    image_files(w);
+    let kept_dir = tempfile::tempdir().unwrap();
+    image_files(kept_dir.path());
+    // Two images through one pod; the first one's manifest deleted through the other.
+    push_image(w, &format!("{first}/team/gone:v1"), &["--plain-http"]);
+    push_image(
+        kept_dir.path(),
+        &format!("{first}/team/kept:v1"),
+        &["--plain-http"],
+    );
+    assert_eq!(layer_objects(&bucket, w).len(), 1);
+    let (status, _) = http(
+        "HEAD",
+        &format!("http://{second}/v2/team/gone/manifests/v1"),
+        &[
+            "-H",
+            "Accept: application/vnd.oci.image.manifest.v1+json",
+            "-I",
+        ],
+    );
+    assert_eq!(status, 200);
+    let digest = {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-sSI",
+                "-H",
+                "Accept: application/vnd.oci.image.manifest.v1+json",
+            ])
+            .arg(format!("http://{second}/v2/team/gone/manifests/v1"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("docker-content-digest:")
+                    .map(|d| d.trim().to_string())
+            })
+            .expect("zot names the manifest's digest")
+    };
+    let (status, body) = http(
+        "DELETE",
+        &format!("http://{second}/v2/team/gone/manifests/{digest}"),
+        &[],
+    );
+    assert_eq!(status, 202, "{body}");
+    // zot's periodic garbage collection (every 10 s here, for blobs older than 1 s) removes the orphan layer from
+    // the bucket; the other image keeps its layer.
+    eventually(
+        "the orphan layer to be collected from the bucket",
+        Duration::from_secs(150),
+        || async { layer_objects(&bucket, w).is_empty().then_some(()) },
+    )
+    .await;
+    assert_eq!(layer_objects(&bucket, kept_dir.path()).len(), 1);
+    let out = w.join("out");
+    oras_ok(
+        &[
+            "pull",
+            &format!("{second}/team/kept:v1"),
+            "--plain-http",
+            "-o",
+            "out",
+        ],
+        w,
+    );
+    same_file(
+        &kept_dir.path().join("layer.tar.gz"),
+        &out.join("layer.tar.gz"),
+    );
+}

@@ -103,6 +103,8 @@ fn storage(store: &ValidatedStore) -> zot::StorageConfig {
         root_directory: Some(DATA_DIR.to_string()),
         dedupe: spec.dedupe,
         gc: spec.gc,
+        gc_interval: spec.gc_interval.clone(),
+        gc_delay: spec.gc_delay.clone(),
         remote_cache,
         storage_driver: storage_driver(&store.backend),
         cache_driver,

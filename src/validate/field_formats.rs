@@ -163,6 +163,14 @@ pub(super) fn check_formats(spec: &ZotArtifactStoreSpec) -> Check {
             "spec.extensions.scrub.interval".to_string(),
             ext.scrub.as_ref().and_then(|s| s.interval.clone()),
         ),
+        (
+            "spec.storage.gcInterval".to_string(),
+            spec.storage.gc_interval.clone(),
+        ),
+        (
+            "spec.storage.gcDelay".to_string(),
+            spec.storage.gc_delay.clone(),
+        ),
     ];
     for (i, registry) in ext
         .sync

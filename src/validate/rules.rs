@@ -126,6 +126,11 @@ fn check_sections(spec: &ZotArtifactStoreSpec) -> Check {
     ] {
         refuse_if(present && t != kind, field, msg::OTHER_STORAGE_SECTION)?;
     }
+    refuse_if(
+        storage.gc == Some(false) && (storage.gc_interval.is_some() || storage.gc_delay.is_some()),
+        "spec.storage",
+        msg::GC_SETTINGS_WITHOUT_GC,
+    )?;
     let db = &spec.database;
     for (present, kind, field) in [
         (

@@ -219,6 +219,26 @@ pub fn cases() -> Vec<Case> {
             "{database: {type: redis, redis: {url: 'redis://zot:secret@redis:6379'}}}",
             &[("spec.database.redis.url", REDIS_URL)],
         ),
+        accepted(
+            "garbage collection tuned: interval and delay",
+            "{storage: {gc: true, gcInterval: 10m, gcDelay: 1h30m}}",
+        ),
+        refused(
+            "gc settings with gc off are refused: zot would ignore them",
+            "{storage: {gc: false, gcInterval: 10m}}",
+            &[(
+                "spec.storage",
+                zot_operator::api::v1alpha1::messages::GC_SETTINGS_WITHOUT_GC,
+            )],
+        ),
+        refused(
+            "a gc interval that is not a duration is refused",
+            "{storage: {gcInterval: 'every hour'}}",
+            &[(
+                "spec.storage.gcInterval",
+                "must be a duration such as 24h, 90m or 1h30m",
+            )],
+        ),
         refused(
             "a password with a TLS redis URL is refused: zot's options form has no TLS",
             "{database: {type: redis, redis: {url: 'rediss://redis:6380', passwordSecretRef: {name: auth, key: password}}}}",

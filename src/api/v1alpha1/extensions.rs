@@ -7,8 +7,7 @@ use super::messages;
 use super::common::SecretKeyRef;
 
 /// A Go duration such as `24h`, `90m` or `1h30m`, as zot reads it.
-const DURATION_RULE: &str = "self.matches('^([0-9]+(ns|us|ms|s|m|h))+$')";
-const DURATION_MESSAGE: &str = "must be a duration such as 24h, 90m or 1h30m";
+use super::rules::{DURATION_MESSAGE, DURATION_RULE};
 
 /// zot's optional extensions.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]

@@ -67,3 +67,8 @@ pub fn sc_host_process() -> Rule {
     Rule::new("!has(self.windowsOptions) || !has(self.windowsOptions.hostProcess) || !self.windowsOptions.hostProcess")
         .message(messages::SC_HOST_PROCESS)
 }
+
+/// A Go duration (as zot reads its intervals).
+pub const DURATION_RULE: &str = "self.matches('^([0-9]+(ns|us|ms|s|m|h))+$')";
+/// What a field with [`DURATION_RULE`] says.
+pub const DURATION_MESSAGE: &str = "must be a duration such as 24h, 90m or 1h30m";

@@ -22,6 +22,8 @@ use super::rules;
         .message("storage.type azure needs a storage.azure section with accountName and container"),
     validation = Rule::new("(!has(self.s3) || self.type == 's3') && (!has(self.gcs) || self.type == 'gcs') && (!has(self.azure) || self.type == 'azure')")
         .message(messages::OTHER_STORAGE_SECTION),
+    validation = Rule::new("!has(self.gc) || self.gc || (!has(self.gcInterval) && !has(self.gcDelay))")
+        .message(messages::GC_SETTINGS_WITHOUT_GC),
 )]
 pub struct StorageSpec {
     /// Storage backend: `filesystem` (a PersistentVolumeClaim per pod, run as a StatefulSet; one replica),
@@ -53,6 +55,17 @@ pub struct StorageSpec {
     /// Whether zot garbage-collects blobs no image refers to any more (zot's gc). Defaults to true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gc: Option<bool>,
+    /// How often garbage collection runs over every repository, e.g. `6h`. Defaults to zot's 1h. Needs gc.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32))]
+    #[x_kube(validation = Rule::new(rules::DURATION_RULE).message(rules::DURATION_MESSAGE))]
+    pub gc_interval: Option<String>,
+    /// How long a blob or manifest no image refers to is kept before garbage collection deletes it (an upload in
+    /// progress is younger), e.g. `2h`. Defaults to zot's 1h. Needs gc.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32))]
+    #[x_kube(validation = Rule::new(rules::DURATION_RULE).message(rules::DURATION_MESSAGE))]
+    pub gc_delay: Option<String>,
     /// What happens to the data when the ZotArtifactStore is deleted: `Retain` (default) keeps the
     /// PersistentVolumeClaims of filesystem storage and of the embedded database, and never touches a bucket;
     /// `Delete` deletes those claims with the store and, for s3 storage with an accessKeySecret, zot's data under
