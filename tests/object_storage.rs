@@ -440,7 +440,7 @@ async fn three_replicas_on_s3_and_redis_serve_one_registry_through_pod_loss_scal
     );
     let digest = sha256_hex(&w.join("big.bin"));
     let blob = |registry: &str| format!("http://{registry}/v2/team/big/blobs/sha256:{digest}");
-    let mut slow = std::process::Command::new("curl")
+    let slow = std::process::Command::new("curl")
         // A client that gives up on a connection gone silent for 5 s, as pull clients do.
         .args([
             "-sS",
