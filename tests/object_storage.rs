@@ -673,31 +673,45 @@ async fn deletion_removes_data_and_an_operator_bucket_only_when_asked_and_is_nev
     );
     assert_eq!(S3::root().bucket_state(&orphan), BucketState::Exists);
 
-    // The operator down when the store is deleted: the finalizer holds it, and the next operator finishes.
+    // The operator down when two stores are deleted: the finalizer holds them, and the next operator finishes —
+    // also for one whose data is already gone, as an operator killed between deleting the data and deleting the
+    // bucket leaves it.
     let late = format!("{}-late", ns.name);
-    apply(&ns.name, &with_policy("late", &late, "Delete"));
-    support::ready(V, &ns.name, "late").await;
-    push_to(&ns.name, "late", w).await;
+    let halfway = format!("{}-halfway", ns.name);
+    for (name, bucket) in [("late", &late), ("halfway", &halfway)] {
+        apply(&ns.name, &with_policy(name, bucket, "Delete"));
+        support::ready(V, &ns.name, name).await;
+        push_to(&ns.name, name, w).await;
+    }
     operator.kill();
-    let (ok, _, err) = kubectl(
-        V,
-        &["delete", "zas", "late", "-n", &ns.name, "--wait=false"],
-        None,
-    );
-    assert!(ok, "{err}");
+    for name in ["late", "halfway"] {
+        let (ok, _, err) = kubectl(
+            V,
+            &["delete", "zas", name, "-n", &ns.name, "--wait=false"],
+            None,
+        );
+        assert!(ok, "{err}");
+    }
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(
         get(V, &ns.name, "zas/late").is_some(),
         "the finalizer holds the store"
     );
     assert!(!objects(&late, "zot/").is_empty());
+    for (key, _) in objects(&halfway, "zot/") {
+        let (status, body) = S3::root().request("DELETE", &format!("/{halfway}/{key}"), None);
+        assert_eq!(status, 204, "{body}");
+    }
     let _next = Operator::start(
         V,
         "s3-delete-operator",
         &[("WATCH_NAMESPACE", ns.name.as_str())],
     );
     wait_gone(&ns.name, "zas/late").await;
+    wait_gone(&ns.name, "zas/halfway").await;
     assert_eq!(S3::root().bucket_state(&late), BucketState::Missing);
+    assert_eq!(S3::root().bucket_state(&late), BucketState::Missing);
+    assert_eq!(S3::root().bucket_state(&halfway), BucketState::Missing);
 }
 
 #[tokio::test]

@@ -178,7 +178,7 @@ fn check_sections(spec: &ZotArtifactStoreSpec) -> Check {
         )?;
         refuse_if(
             redis.url.starts_with("rediss://") && redis.password_secret_ref.is_some(),
-            "spec.database.redis.passwordSecretRef",
+            "spec.database.redis",
             msg::REDIS_TLS_PASSWORD,
         )?;
     }

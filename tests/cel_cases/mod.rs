@@ -232,6 +232,14 @@ pub fn cases() -> Vec<Case> {
             )],
         ),
         refused(
+            "a gc delay that is not a duration is refused",
+            "{storage: {gcDelay: '1 hour'}}",
+            &[(
+                "spec.storage.gcDelay",
+                "must be a duration such as 24h, 90m or 1h30m",
+            )],
+        ),
+        refused(
             "a gc interval that is not a duration is refused",
             "{storage: {gcInterval: 'every hour'}}",
             &[(
@@ -243,7 +251,7 @@ pub fn cases() -> Vec<Case> {
             "a password with a TLS redis URL is refused: zot's options form has no TLS",
             "{database: {type: redis, redis: {url: 'rediss://redis:6380', passwordSecretRef: {name: auth, key: password}}}}",
             &[(
-                "spec.database.redis.passwordSecretRef",
+                "spec.database.redis",
                 zot_operator::api::v1alpha1::messages::REDIS_TLS_PASSWORD,
             )],
         ),

@@ -83,8 +83,7 @@ pub struct EmbeddedDatabase {
 #[serde(rename_all = "camelCase")]
 #[x_kube(
     validation = Rule::new("!(self.url.startsWith('rediss://') && has(self.passwordSecretRef))")
-        .message(messages::REDIS_TLS_PASSWORD)
-        .field_path(".passwordSecretRef"),
+        .message(messages::REDIS_TLS_PASSWORD),
 )]
 pub struct RedisDatabase {
     /// URL of the redis server, e.g. `redis://redis.cache.svc:6379/0` (`rediss://` for TLS). It carries no user
