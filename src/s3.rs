@@ -403,6 +403,21 @@ mod tests {
     }
 
     #[test]
+    fn each_refusal_a_user_can_fix_has_its_own_reason() {
+        let reason = |code: &str| {
+            let body = format!("<Error><Code>{code}</Code><Message>m</Message></Error>");
+            refused(&target(), "CreateBucket", 400, &body).reason()
+        };
+        assert_eq!(reason("AccessDenied"), "AccessDenied");
+        assert_eq!(reason("InvalidAccessKeyId"), "InvalidCredentials");
+        assert_eq!(reason("BucketAlreadyExists"), "BucketOwnedByAnotherAccount");
+        assert_eq!(reason("AuthorizationHeaderMalformed"), "WrongRegion");
+        assert_eq!(reason("IllegalLocationConstraintException"), "WrongRegion");
+        assert_eq!(reason("InvalidBucketName"), "InvalidBucketName");
+        assert_eq!(reason("SlowDown"), "BucketError");
+    }
+
+    #[test]
     fn a_refusal_without_a_document_is_named_by_its_status() {
         assert!(matches!(
             refused(&target(), "ListObjectsV2", 404, ""),
