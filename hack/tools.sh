@@ -79,6 +79,26 @@ wrapper() {
   echo "$w"
 }
 
+# Runs "$@" (a long go build, whose -v prints one line per compiled package) in the background with its output in
+# $out/build.log, logging progress every 30 s against the `total` packages expected; shows the log if it fails.
+compile_with_progress() {
+  local name=$1 out=$2 total=$3 pid ticks=0
+  shift 3
+  "$@" >"$out/build.log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if ((++ticks % 30 == 0)); then
+      log "$name: $(wc -l <"$out/build.log") of about $total packages compiled (${ticks}s)"
+    fi
+  done
+  if ! wait "$pid"; then
+    cat "$out/build.log" >&2
+    return 1
+  fi
+  rm -f "$out/build.log"
+}
+
 build_etcd() {
   local out=$1 w
   w=$(wrapper etcd)
@@ -167,7 +187,7 @@ build_operator-sdk() {
 # `ui`, jsonv2, no cgo, release tag and commit stamped into pkg/buildinfo. zli is built from the same tree with the
 # same tags (as zot's Makefile does), so it reuses the server's compiled packages.
 build_zot() {
-  local out=$1 tarball src total pid ticks=0 ldflags bi=zotregistry.dev/zot/v2/pkg/buildinfo tags=$ZOT_BUILD_TAGS
+  local out=$1 tarball src total ldflags bi=zotregistry.dev/zot/v2/pkg/buildinfo tags=$ZOT_BUILD_TAGS
   # zot's go.mod and go.sum pin every dependency: use them as they are.
   local -x GOFLAGS="-buildvcs=false -mod=readonly" GOEXPERIMENT=jsonv2
   tarball="$SHARED/src/zot-$ZOT_VERSION.tar.gz"
@@ -183,23 +203,12 @@ build_zot() {
   total=$(cd "$src" && go list -deps -tags "$tags" ./cmd/zot ./cmd/zli | sort -u | wc -l) ||
     die "zot: resolving the packages of zot $ZOT_VERSION failed"
   log "zot: compiling $total packages (about 13 minutes and 3.5 GB on 2 cores the first time)"
-  (
+  build_zot_binaries() {
     cd "$src" &&
       go build -v -trimpath -tags "$tags" -ldflags "$ldflags" -o "$out/zot" ./cmd/zot &&
       go build -v -trimpath -tags "$tags" -ldflags "$ldflags" -o "$out/zli" ./cmd/zli
-  ) >"$out/build.log" 2>&1 &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 1
-    if ((++ticks % 30 == 0)); then
-      log "zot: $(wc -l <"$out/build.log") of about $total packages compiled (${ticks}s)"
-    fi
-  done
-  if ! wait "$pid"; then
-    cat "$out/build.log" >&2
-    return 1
-  fi
-  rm -f "$out/build.log"
+  }
+  compile_with_progress zot "$out" "$total" build_zot_binaries || return 1
   "$out/zot" --version >/dev/null 2>&1 || die "zot: the built binary does not run"
 }
 
@@ -218,7 +227,7 @@ otelcol_source_hash() {
 }
 
 build_otelcol() {
-  local out=$1 src="$here/otelcol" pinned total pid ticks=0
+  local out=$1 src="$here/otelcol" pinned total
   local -x GOFLAGS="-buildvcs=false -mod=readonly"
   pinned=$(cd "$src" && go list -m -f '{{.Version}}' go.opentelemetry.io/collector/otelcol) ||
     die "otelcol: cannot read hack/otelcol/go.mod"
@@ -227,20 +236,8 @@ build_otelcol() {
   log "otelcol: downloading the modules of hack/otelcol"
   total=$(cd "$src" && go list -deps . | wc -l) || die "otelcol: resolving the packages of hack/otelcol failed"
   log "otelcol: compiling $total packages (a few minutes on 2 cores the first time)"
-  (cd "$src" && exec go build -v -trimpath -ldflags "-s -w -X main.version=$OTELCOL_VERSION" -o "$out/otelcol" . \
-    >"$out/build.log" 2>&1) &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 1
-    if ((++ticks % 30 == 0)); then
-      log "otelcol: $(wc -l <"$out/build.log") of about $total packages compiled (${ticks}s)"
-    fi
-  done
-  if ! wait "$pid"; then
-    cat "$out/build.log" >&2
-    return 1
-  fi
-  rm -f "$out/build.log"
+  compile_with_progress otelcol "$out" "$total" \
+    go -C "$src" build -v -trimpath -ldflags "-s -w -X main.version=$OTELCOL_VERSION" -o "$out/otelcol" . || return 1
 }
 
 # operator-sdk's `bundle validate` over operator-framework/api, from the wrapper module hack/bundle-validate (its
@@ -275,7 +272,7 @@ build_kopium() {
 # MinIO, the S3 server of the test platform (hack/services.sh), from its module at a pseudo-version (MinIO publishes
 # no module tags). Stamped as a DEVELOPMENT build, so it never looks for updates.
 build_minio() {
-  local out=$1 w total pid ticks=0 ts ldflags pkg=github.com/minio/minio/cmd
+  local out=$1 w total ts ldflags pkg=github.com/minio/minio/cmd
   w=$(wrapper minio)
   # v0.0.0-20260212201848-7aac2a2c5b7c: its commit time and commit.
   ts=$(sed -E 's/^v0\.0\.0-([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})-.*/\1-\2-\3T\4:\5:\6Z/' <<<"$MINIO_VERSION")
@@ -285,20 +282,8 @@ build_minio() {
   (cd "$w" && go get "github.com/minio/minio@$MINIO_VERSION") >&2 || die "minio: go get failed"
   total=$(cd "$w" && go list -deps github.com/minio/minio | wc -l) || die "minio: resolving its packages failed"
   log "minio: compiling $total packages (about 10 minutes and 2.5 GB on 2 cores the first time)"
-  (cd "$w" && exec go build -v -trimpath -ldflags "$ldflags" -o "$out/minio" github.com/minio/minio \
-    >"$out/build.log" 2>&1) &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 1
-    if ((++ticks % 30 == 0)); then
-      log "minio: $(wc -l <"$out/build.log") of about $total packages compiled (${ticks}s)"
-    fi
-  done
-  if ! wait "$pid"; then
-    cat "$out/build.log" >&2
-    return 1
-  fi
-  rm -f "$out/build.log"
+  compile_with_progress minio "$out" "$total" \
+    go -C "$w" build -v -trimpath -ldflags "$ldflags" -o "$out/minio" github.com/minio/minio || return 1
   "$out/minio" --version >/dev/null 2>&1 || die "minio: the built binary does not run"
 }
 

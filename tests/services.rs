@@ -5,7 +5,6 @@ mod support;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use support::registry::http;
 use support::services::{
     self, AZURE_BLOB_ENDPOINT, BucketState, GCS_ENDPOINT, Origin, REDIS_PASSWORD, S3,
     S3_OTHER_BUCKET_PREFIX, Sandbox, redis_cli,
@@ -21,22 +20,7 @@ fn unique(prefix: &str) -> String {
 
 /// curl from an origin: status and body.
 fn curl(origin: &Origin, method: &str, url: &str, extra: &[&str]) -> (u16, String) {
-    match origin {
-        Origin::Host => http(method, url, extra),
-        Origin::Netns(_) => {
-            let out = origin
-                .command("curl")
-                .args(["-sS", "--max-time", "10", "-X", method, "-o", "-"])
-                .args(["-w", "\n%{http_code}"])
-                .args(extra)
-                .arg(url)
-                .output()
-                .expect("run curl");
-            let text = String::from_utf8_lossy(&out.stdout).into_owned();
-            let (body, code) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
-            (code.trim().parse().unwrap_or(0), body.to_string())
-        }
-    }
+    support::registry::http_with(origin.command("curl"), method, url, extra)
 }
 
 #[test]

@@ -72,7 +72,12 @@ pub fn oras_ok(args: &[&str], cwd: &Path) -> String {
 
 /// HTTP status code and body of a request with curl (`extra` adds e.g. `-u user:pass`, `--cacert`).
 pub fn http(method: &str, url: &str, extra: &[&str]) -> (u16, String) {
-    let out = Command::new("curl")
+    http_with(Command::new("curl"), method, url, extra)
+}
+
+/// [`http`] with a curl `command` of the caller's (e.g. run inside a network namespace).
+pub fn http_with(mut curl: Command, method: &str, url: &str, extra: &[&str]) -> (u16, String) {
+    let out = curl
         .args([
             "-sS",
             "--max-time",
