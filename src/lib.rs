@@ -15,6 +15,7 @@ pub mod platform;
 pub mod render;
 pub mod s3;
 pub mod scope;
+pub mod signing;
 pub mod status;
 pub mod telemetry;
 pub mod validate;

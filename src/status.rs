@@ -3,7 +3,9 @@
 //! Pure: the controller gathers [`Observed`] from its caches and hands it here; tests build it by value.
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
-use crate::api::v1alpha1::{Endpoints, Phase, StorageStatus, ZotArtifactStoreStatus};
+use crate::api::v1alpha1::{
+    Endpoints, Phase, SigningStatus, StorageStatus, ZotArtifactStoreStatus,
+};
 
 mod observed;
 mod running;
@@ -24,6 +26,18 @@ pub mod types {
     pub const DATABASE_READY: &str = "DatabaseReady";
     pub const ROUTE_READY: &str = "RouteReady";
     pub const SECURITY_CONTEXT_READY: &str = "SecurityContextReady";
+    pub const SIGNING_READY: &str = "SigningReady";
+}
+
+/// The key pair of signature verification as the controller found or created it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigningState {
+    /// What status.signing records.
+    pub record: SigningStatus,
+    /// Key of the Secret holding the public key the pods mount.
+    pub public_field: String,
+    /// keySize of the spec (applies to a pair the operator creates).
+    pub key_size: usize,
 }
 
 /// The workload (StatefulSet or Deployment) as its controller reports it.
@@ -103,6 +117,8 @@ pub struct Applied {
     pub endpoints: Endpoints,
     /// Version of zot in the pod template.
     pub zot_version: Option<String>,
+    /// The key pair zot trusts; None without signature verification.
+    pub signing: Option<SigningState>,
     /// Label selector of the pods.
     pub selector: String,
 }

@@ -26,6 +26,8 @@ pub struct Context {
     /// Buckets this operator created, per store UID: the status records them, but a reconcile may start from a
     /// cached store whose status predates that record.
     created_buckets: Mutex<HashMap<String, (String, String)>>,
+    /// Verdicts on signing key pairs already checked.
+    pub signing_verdicts: super::signing::Verdicts,
     /// Consecutive transient failures per store, for the backoff.
     failures: Mutex<HashMap<(String, String), u32>>,
     /// Whether every cache of `children` has listed once (set by the one task that waits for them: a reflector's
@@ -52,6 +54,7 @@ impl Context {
             metrics,
             s3,
             created_buckets: Mutex::default(),
+            signing_verdicts: super::signing::Verdicts::default(),
             failures: Mutex::default(),
             caches_synced: AtomicBool::new(false),
         }

@@ -51,6 +51,16 @@ pub enum Error {
     /// Writing the store's status.
     #[error("patching the status: {0}")]
     PatchStatus(#[source] kube::Error),
+    /// Generating the store's signing key pair.
+    #[error("generating the signing key pair: {0}")]
+    SigningKey(String),
+    /// Creating the Secret of the store's signing key pair.
+    #[error("creating Secret {name} for the signing key pair: {source}")]
+    CreateSigningKey {
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
     /// An object without the metadata every stored object has.
     #[error("the stored object has no {0}")]
     MissingMetadata(&'static str),
@@ -69,6 +79,8 @@ impl Error {
             Error::DeleteWorkload(_) => "delete_workload",
             Error::PatchStatus(_) => "patch_status",
             Error::MissingMetadata(_) => "missing_metadata",
+            Error::SigningKey(_) => "signing_key",
+            Error::CreateSigningKey { .. } => "create_signing_key",
         }
     }
 
@@ -141,7 +153,9 @@ pub fn error_policy(
         | Error::Storage(_)
         | Error::Finalizer(_)
         | Error::DeleteWorkload(_)
-        | Error::PatchStatus(_) => {
+        | Error::PatchStatus(_)
+        | Error::SigningKey(_)
+        | Error::CreateSigningKey { .. } => {
             let wait = backoff(ctx.count_failure(&key));
             warn!(error = %error, category = error.category(), retry_in_s = wait.as_secs(), "reconcile failed");
             Action::requeue(wait)

@@ -15,6 +15,7 @@ mod pods;
 mod reconcile;
 mod report;
 mod signals;
+mod signing;
 
 use std::net::SocketAddr;
 

@@ -2,7 +2,10 @@
 //! phase from those.
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
-use super::{Applied, BucketState, DatabaseState, RouteState, Workload, condition, types, unknown};
+use super::{
+    Applied, BucketState, DatabaseState, RouteState, SigningState, Workload, condition, types,
+    unknown,
+};
 use crate::api::v1alpha1::{Phase, ZotArtifactStoreStatus};
 
 /// Phase, conditions and counts of an applied store.
@@ -27,6 +30,7 @@ pub(super) fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactS
             .map(|d| database_ready(d, &workload)),
     );
     conditions.extend(route);
+    conditions.extend(applied.signing.as_ref().map(signing_ready));
     conditions.extend(applied.security_context.as_deref().map(security_context));
     conditions.push(degraded(&applied.gaps));
     let status = ZotArtifactStoreStatus {
@@ -35,6 +39,7 @@ pub(super) fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactS
         selector: Some(applied.selector.clone()),
         endpoints: Some(applied.endpoints.clone()),
         zot_version: applied.zot_version.clone(),
+        signing: applied.signing.as_ref().map(|s| s.record.clone()),
         storage: match &applied.bucket {
             Some(BucketState::Ready(record)) => Some(record.clone()),
             _ => None,
@@ -42,6 +47,37 @@ pub(super) fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactS
         ..ZotArtifactStoreStatus::default()
     };
     (phase(ready, exists, &workload), conditions, status)
+}
+
+/// Which public key the pods trust, and whether keySize applied to it.
+fn signing_ready(signing: &SigningState) -> Condition {
+    let record = &signing.record;
+    let origin = if record.created_by_operator {
+        "created by the operator".to_string()
+    } else if record.algorithm == format!("RSA {}-bit", signing.key_size) {
+        "found in the Secret and used as it is".to_string()
+    } else {
+        format!(
+            "found in the Secret and used as it is: keySize {} applies only to a pair the operator creates",
+            signing.key_size
+        )
+    };
+    condition(
+        types::SIGNING_READY,
+        true,
+        if record.created_by_operator {
+            "KeyCreated"
+        } else {
+            "KeyFound"
+        },
+        format!(
+            "zot trusts signatures of the {} public key in Secret {} (key {}, {}), {origin}",
+            record.algorithm,
+            record.secret_name,
+            signing.public_field,
+            record.public_key_fingerprint
+        ),
+    )
 }
 
 fn config_ready() -> Condition {
