@@ -390,6 +390,59 @@ mod tests {
         assert_eq!(cond(&s, types::READY).status, "False");
     }
 
+    fn with_signing(algorithm: &str, created: bool) -> Observed {
+        Observed::Applied(Box::new(Applied {
+            signing: Some(SigningState {
+                record: SigningStatus {
+                    secret_name: "zot-signing-key".into(),
+                    algorithm: algorithm.into(),
+                    public_key_fingerprint: "sha256:ab".into(),
+                    created_by_operator: created,
+                },
+                public_field: "cosign.pub".into(),
+                key_size: 4096,
+            }),
+            ..Applied::default()
+        }))
+    }
+
+    #[test]
+    fn signing_ready_names_the_trusted_key_and_whether_key_size_applied() {
+        let s = compute(None, Some(1), &with_signing("RSA 4096-bit", true), at(1));
+        let c = cond(&s, types::SIGNING_READY);
+        assert_eq!(
+            (c.status.as_str(), c.reason.as_str()),
+            ("True", "KeyCreated")
+        );
+        assert_eq!(
+            c.message,
+            "zot trusts signatures of the RSA 4096-bit public key in Secret zot-signing-key (key cosign.pub, sha256:ab), created by the operator"
+        );
+        assert_eq!(
+            s.signing.as_ref().unwrap().public_key_fingerprint,
+            "sha256:ab"
+        );
+        let s = compute(None, Some(1), &with_signing("ECDSA P-256", false), at(1));
+        let c = cond(&s, types::SIGNING_READY);
+        assert_eq!(c.reason, "KeyFound");
+        assert!(
+            c.message
+                .ends_with("found in the Secret and used as it is: keySize 4096 applies only to a pair the operator creates"),
+            "{}",
+            c.message
+        );
+        let s = compute(None, Some(1), &with_signing("RSA 4096-bit", false), at(1));
+        assert!(
+            cond(&s, types::SIGNING_READY)
+                .message
+                .ends_with("found in the Secret and used as it is")
+        );
+        // Without signing: no condition, no record.
+        let s = compute(None, Some(1), &applied(1, 1, true), at(1));
+        assert!(s.signing.is_none());
+        assert!(s.conditions.iter().all(|c| c.type_ != types::SIGNING_READY));
+    }
+
     fn with_bucket(bucket: BucketState) -> Observed {
         Observed::Applied(Box::new(Applied {
             bucket: Some(bucket),
