@@ -224,6 +224,45 @@ async fn the_operator_creates_a_key_pair_that_zot_trusts_and_a_signature_of_anot
         "an untrusted signature has no author"
     );
 
+    // An SBOM attached by a client is a referrer zot's search lists for the image, beside the signature.
+    write(
+        w,
+        "sbom.spdx.json",
+        br#"{"spdxVersion":"SPDX-2.3","name":"demo"}"#,
+    );
+    oras_ok(
+        &[
+            "attach",
+            &signed,
+            "--plain-http",
+            "--artifact-type",
+            "application/spdx+json",
+            "sbom.spdx.json:application/spdx+json",
+        ],
+        w,
+    );
+    let digest = signed.rsplit_once('@').unwrap().1;
+    let query = format!(
+        "{{Referrers(repo:\"demo/signed\",digest:\"{digest}\",type:[]){{ArtifactType MediaType Digest}}}}"
+    );
+    let (status, body) = http(
+        "GET",
+        &format!("http://{registry}/v2/_zot/ext/search"),
+        &["-G", "--data-urlencode", &format!("query={query}")],
+    );
+    assert_eq!(status, 200, "{body}");
+    let found: Value = serde_json::from_str(&body).unwrap();
+    let referrers = found["data"]["Referrers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        referrers
+            .iter()
+            .any(|r| r["ArtifactType"] == "application/spdx+json"),
+        "zot's search lists no SBOM referrer: {body}"
+    );
+
     // The pod mounts the public key alone; the private key and its password are nowhere else.
     let pod = get(V, &ns.name, &format!("pod/{}", pods[0].0)).unwrap();
     let volume = pod["spec"]["volumes"]
@@ -504,4 +543,86 @@ async fn every_replica_on_s3_and_redis_trusts_the_key_and_sees_the_same_verdicts
     let again = push(w, &second, "demo/again");
     sign(w, "cosign.key", &password, &again);
     wait_signed(&first, "demo/again:v1", true).await;
+}
+
+/// Tags of `repo` on `registry` (empty when the repository is gone).
+fn tags(registry: &str, repo: &str) -> Vec<String> {
+    let (status, body) = http(
+        "GET",
+        &format!("http://{registry}/v2/{repo}/tags/list"),
+        &[],
+    );
+    if status != 200 {
+        return Vec::new();
+    }
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let mut tags: Vec<String> = v["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str().map(str::to_string))
+        .collect();
+    tags.sort();
+    tags
+}
+
+#[tokio::test]
+async fn retention_policies_keep_the_newest_matching_tags_and_delete_the_rest_and_untagged_manifests()
+ {
+    let (ns, _operator) = setup("retention").await;
+    // GC every 10 s for what is older than 1 s; in keep/**, tags v* are kept two at a time and others deleted;
+    // elsewhere every tag is kept and manifests that lost their tag go.
+    apply(
+        &ns.name,
+        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: zot\nspec:\n  storage:\n    gcInterval: 10s\n    gcDelay: 1s\n    retention:\n      delay: 1s\n      policies:\n      - repositories: ['keep/**']\n        keepTags:\n        - patterns: ['^v']\n          mostRecentlyPushedCount: 2\n      - repositories: ['**']\n        deleteUntagged: true\n",
+    );
+    support::ready(V, &ns.name, "zot").await;
+    let pods = wait_ready_pods(V, &ns.name, "zot", 1).await;
+    let registry = format!("{}:5000", pods[0].1);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    // The policies as zot reads them from its config.
+    let config = secret_value(&ns.name, "zot-config", "config.json").unwrap();
+    let config: Value = serde_json::from_str(&config).unwrap();
+    assert_eq!(
+        config["storage"]["retention"]["policies"][0]["keepTags"][0]["mostRecentlyPushedCount"],
+        2
+    );
+
+    for tag in ["v1", "v2", "dev", "v3"] {
+        // Each tag its own image.
+        image_files(w);
+        push_image(w, &format!("{registry}/keep/app:{tag}"), &["--plain-http"]);
+        // Push times that order the tags.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    let old = push(w, &registry, "other/app");
+    let old_digest = old.rsplit_once('@').unwrap().1.to_string();
+    push(w, &registry, "other/app");
+    assert_eq!(tags(&registry, "other/app"), ["v1"]);
+
+    eventually(
+        "zot's retention to keep v2 and v3 of keep/app only",
+        Duration::from_secs(120),
+        || async { (tags(&registry, "keep/app") == ["v2", "v3"]).then_some(()) },
+    )
+    .await;
+    eventually(
+        "the manifest other/app:v1 no longer points to, to be deleted",
+        Duration::from_secs(120),
+        || async {
+            let (status, _) = http(
+                "HEAD",
+                &format!("http://{registry}/v2/other/app/manifests/{old_digest}"),
+                &["-I"],
+            );
+            (status == 404).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        tags(&registry, "other/app"),
+        ["v1"],
+        "a tag no policy limits is kept"
+    );
 }
