@@ -19,4 +19,5 @@ pub mod signing;
 pub mod status;
 pub mod telemetry;
 pub mod validate;
+pub mod vulndb;
 pub mod zot;

@@ -27,6 +27,15 @@ pub mod types {
     pub const ROUTE_READY: &str = "RouteReady";
     pub const SECURITY_CONTEXT_READY: &str = "SecurityContextReady";
     pub const SIGNING_READY: &str = "SigningReady";
+    pub const VULNERABILITY_DATABASE_READY: &str = "VulnerabilityDatabaseReady";
+}
+
+/// A database zot's scanner downloads, and whether its registry answered the operator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatabaseAnswer {
+    pub source: crate::vulndb::Source,
+    /// The error chain when the registry does not answer over HTTPS.
+    pub answer: Result<(), String>,
 }
 
 /// The key pair of signature verification as the controller found or created it.
@@ -119,6 +128,8 @@ pub struct Applied {
     pub zot_version: Option<String>,
     /// The key pair zot trusts; None without signature verification.
     pub signing: Option<SigningState>,
+    /// The databases of zot's vulnerability scanner; empty without the scanner.
+    pub vulnerability_databases: Vec<DatabaseAnswer>,
     /// Label selector of the pods.
     pub selector: String,
 }
@@ -441,6 +452,73 @@ mod tests {
         let s = compute(None, Some(1), &applied(1, 1, true), at(1));
         assert!(s.signing.is_none());
         assert!(s.conditions.iter().all(|c| c.type_ != types::SIGNING_READY));
+    }
+
+    #[test]
+    fn an_unreachable_vulnerability_database_is_said_in_its_condition_without_making_the_store_unready()
+     {
+        let source = |field: &'static str, reference: &str| crate::vulndb::Source {
+            field,
+            reference: reference.into(),
+        };
+        let answers = vec![
+            DatabaseAnswer {
+                source: source(
+                    "spec.extensions.search.cve.dbRepository",
+                    "ghcr.io/aquasecurity/trivy-db:2",
+                ),
+                answer: Err("error sending request: dns error".into()),
+            },
+            DatabaseAnswer {
+                source: source(
+                    "spec.extensions.search.cve.javaDbRepository",
+                    "mirror.example.com/java:1",
+                ),
+                answer: Ok(()),
+            },
+        ];
+        let observed = Observed::Applied(Box::new(Applied {
+            workload: Some(Workload {
+                desired: 1,
+                replicas: 1,
+                ready: 1,
+                rolled_out: true,
+            }),
+            vulnerability_databases: answers.clone(),
+            ..Applied::default()
+        }));
+        let s = compute(None, Some(1), &observed, at(1));
+        let c = cond(&s, types::VULNERABILITY_DATABASE_READY);
+        assert_eq!(
+            (c.status.as_str(), c.reason.as_str()),
+            ("False", "RegistryUnreachable")
+        );
+        assert!(
+            c.message.contains(
+                "ghcr.io/aquasecurity/trivy-db:2 (spec.extensions.search.cve.dbRepository): error sending request: dns error"
+            ),
+            "{}",
+            c.message
+        );
+        assert!(
+            !c.message.contains("mirror.example.com/java:1 ("),
+            "{}",
+            c.message
+        );
+        assert_eq!(cond(&s, types::READY).status, "True");
+        let all_ok: Vec<DatabaseAnswer> = answers
+            .into_iter()
+            .map(|a| DatabaseAnswer {
+                answer: Ok(()),
+                ..a
+            })
+            .collect();
+        let observed = Observed::Applied(Box::new(Applied {
+            vulnerability_databases: all_ok,
+            ..Applied::default()
+        }));
+        let s = compute(None, Some(1), &observed, at(1));
+        assert_eq!(cond(&s, types::VULNERABILITY_DATABASE_READY).status, "True");
     }
 
     fn with_bucket(bucket: BucketState) -> Observed {

@@ -626,3 +626,54 @@ async fn retention_policies_keep_the_newest_matching_tags_and_delete_the_rest_an
         "a tag no policy limits is kept"
     );
 }
+
+#[tokio::test]
+async fn the_scanner_downloads_from_the_mirror_in_the_spec_and_the_status_says_when_it_does_not_answer()
+ {
+    let (ns, _operator) = setup("cve-mirror").await;
+    // The mirror is zot's own port: it answers plain HTTP, so zot's HTTPS download fails at once, with zot's
+    // message naming the mirror. The operator, on another network, gets no answer either.
+    let mirror = "127.0.0.1:5000/aquasecurity/trivy-db";
+    apply(
+        &ns.name,
+        &format!(
+            "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: zot\nspec:\n  extensions:\n    search:\n      cve:\n        enabled: true\n        dbRepository: {mirror}\n        javaDbRepository: 127.0.0.1:5000/aquasecurity/trivy-java-db\n"
+        ),
+    );
+    let store = support::ready(V, &ns.name, "zot").await;
+    let config: Value =
+        serde_json::from_str(&secret_value(&ns.name, "zot-config", "config.json").unwrap())
+            .unwrap();
+    assert_eq!(
+        config["extensions"]["search"]["cve"]["trivy"]["dbRepository"],
+        mirror
+    );
+    let (status, reason, message) = eventually("VulnerabilityDatabaseReady", WAIT, || async {
+        condition(&get(V, &ns.name, "zas/zot")?, "VulnerabilityDatabaseReady")
+    })
+    .await;
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("False", "RegistryUnreachable"),
+        "{store}"
+    );
+    assert!(
+        message.contains(&format!(
+            "{mirror}:2 (spec.extensions.search.cve.dbRepository)"
+        )),
+        "{message}"
+    );
+    let ready = condition(&get(V, &ns.name, "zas/zot").unwrap(), "Ready").unwrap();
+    assert_eq!(ready.0, "True", "the registry serves without a scanner");
+    // zot tried the mirror, and says why it has no database.
+    let log = eventually("zot's failed download from the mirror", WAIT, || async {
+        let log = pod_logs(&ns.name);
+        (log.contains("failed to download trivy-db") && log.contains(&format!("{mirror}:2")))
+            .then_some(log)
+    })
+    .await;
+    assert!(
+        !log.contains("ghcr.io/aquasecurity/trivy-db"),
+        "zot went to ghcr.io"
+    );
+}

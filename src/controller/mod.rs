@@ -14,6 +14,7 @@ mod platform_watch;
 mod pods;
 mod reconcile;
 mod report;
+mod scanner;
 mod signals;
 mod signing;
 

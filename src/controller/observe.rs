@@ -69,6 +69,7 @@ pub async fn observe(
         zot_version: render::image_version(&image),
         // Filled in by the pipeline, which checked the key before rendering.
         signing: None,
+        vulnerability_databases: Vec::new(),
         selector: names::selector_string(&store.name),
     })
 }

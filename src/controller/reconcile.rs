@@ -14,7 +14,7 @@ use super::error::{Blocked, Error};
 use super::events::announce_changes;
 use super::observe::observe;
 use super::report::{report_unparsable, write_status};
-use super::{bucket, deletion, signing};
+use super::{bucket, deletion, scanner, signing};
 use crate::api::v1alpha1::ZotArtifactStore;
 use crate::apply::{self, Change, Owner};
 use crate::render::{self, Desired};
@@ -103,6 +103,7 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
     replace_stuck_pods(ctx, &validated, &uid).await;
     let mut observed = observe(&validated, ctx, &uid, bucket).await?;
     observed.signing = signing_key;
+    observed.vulnerability_databases = scanner::databases(ctx, &validated).await;
     write_status(store, ctx, &Observed::Applied(Box::new(observed))).await?;
     Ok(Action::requeue(RESYNC))
 }

@@ -3,8 +3,8 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 use super::{
-    Applied, BucketState, DatabaseState, RouteState, SigningState, Workload, condition, types,
-    unknown,
+    Applied, BucketState, DatabaseAnswer, DatabaseState, RouteState, SigningState, Workload,
+    condition, types, unknown,
 };
 use crate::api::v1alpha1::{Phase, ZotArtifactStoreStatus};
 
@@ -31,6 +31,9 @@ pub(super) fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactS
     );
     conditions.extend(route);
     conditions.extend(applied.signing.as_ref().map(signing_ready));
+    conditions.extend(vulnerability_database_ready(
+        &applied.vulnerability_databases,
+    ));
     conditions.extend(applied.security_context.as_deref().map(security_context));
     conditions.push(degraded(&applied.gaps));
     let status = ZotArtifactStoreStatus {
@@ -47,6 +50,48 @@ pub(super) fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactS
         ..ZotArtifactStoreStatus::default()
     };
     (phase(ready, exists, &workload), conditions, status)
+}
+
+/// Whether the registries of the scanner's databases answer; None without the scanner. It does not make the store
+/// unready: the registry serves without a scanner.
+fn vulnerability_database_ready(answers: &[DatabaseAnswer]) -> Option<Condition> {
+    if answers.is_empty() {
+        return None;
+    }
+    let failed: Vec<String> = answers
+        .iter()
+        .filter_map(|a| {
+            a.answer
+                .as_ref()
+                .err()
+                .map(|e| format!("{} ({}): {e}", a.source.reference, a.source.field))
+        })
+        .collect();
+    let references: Vec<&str> = answers
+        .iter()
+        .map(|a| a.source.reference.as_str())
+        .collect();
+    Some(if failed.is_empty() {
+        condition(
+            types::VULNERABILITY_DATABASE_READY,
+            true,
+            "RegistryAnswers",
+            format!(
+                "the registries of zot's vulnerability databases answer over HTTPS from the operator's network: {}; zot downloads them at start and every updateInterval",
+                references.join(", ")
+            ),
+        )
+    } else {
+        condition(
+            types::VULNERABILITY_DATABASE_READY,
+            false,
+            "RegistryUnreachable",
+            format!(
+                "zot downloads its vulnerability databases over HTTPS, and from the operator's network no answer came for {}. Until zot has them it scans nothing and generates no SBOM (its search answers CVE queries with \"cve-db is not present\" and its log says \"failed to download trivy-db\"): set extensions.search.cve.dbRepository and javaDbRepository to a mirror zot can reach",
+                failed.join("; ")
+            ),
+        )
+    })
 }
 
 /// Which public key the pods trust, and whether keySize applied to it.
