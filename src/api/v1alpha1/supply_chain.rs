@@ -87,17 +87,22 @@ pub struct KeySecretRef {
     pub password_field: Option<String>,
 }
 
-/// SBOM generation by zot's embedded Trivy, in the format chosen here. This runs in zot's vulnerability scanner,
-/// which zot offers only with filesystem storage, and which downloads the Trivy database from ghcr.io at start
-/// and then on its update interval (the operator has no setting for a mirror: a cluster without access to
-/// ghcr.io cannot scan).
+/// SBOM generation by zot's embedded Trivy (zot v2.1.20 `extensions.search.cve.trivy.sbom`): each time zot's
+/// vulnerability scanner scans an image, it also writes an SBOM in the format chosen here and stores it as an OCI
+/// referrer of the image (artifactType `application/spdx+json` or `application/vnd.cyclonedx+json`, unless the
+/// image already has a referrer of that type), which `oras discover` and zot's search (`Referrers`) list. This
+/// runs in the scanner, which zot offers only with filesystem storage, and only once zot has downloaded Trivy's
+/// vulnerability database (from ghcr.io, or the mirror in extensions.search.cve.dbRepository: the
+/// VulnerabilityDatabaseReady condition says whether it answers); until then no SBOM is generated. SBOMs pushed by
+/// clients (`oras attach`, `cosign attach sbom`) are stored and listed with any storage, with or without this.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SbomSpec {
-    /// Turn SBOM generation on. Defaults to false.
+    /// Turn SBOM generation on (it turns zot's vulnerability scanner on). Defaults to false.
     #[serde(default)]
     pub enabled: bool,
-    /// Format of generated SBOMs: spdx (SPDX JSON, the default) or cyclonedx (CycloneDX JSON).
+    /// Format of generated SBOMs: spdx (SPDX JSON, the default) or cyclonedx (CycloneDX JSON). Only SBOMs zot
+    /// generates; pushed SBOMs keep their own format.
     #[serde(default)]
     pub default_format: SbomFormat,
 }
