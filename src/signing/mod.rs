@@ -259,18 +259,15 @@ fn public_key(pem: &[u8]) -> Result<(Algorithm, Vec<u8>), Problem> {
     Ok((algorithm, der))
 }
 
-/// Whether PKCS#8 `private` is the private half of SubjectPublicKeyInfo `spki_der`.
+/// Whether PKCS#8 `private` is the private half of SubjectPublicKeyInfo `spki_der` (a private key of another
+/// algorithm is not).
 fn pair_matches(algorithm: Algorithm, private: &[u8], spki_der: &[u8]) -> Result<bool, Problem> {
-    let unreadable = |e: String| {
-        problem(
-            Field::Private,
-            format!("opens, but is not a {algorithm} private key: {e}"),
-        )
-    };
+    let unreadable = |e: String| problem(Field::Public, format!("cannot be read again: {e}"));
     match algorithm {
         Algorithm::Rsa(_) => {
-            let key =
-                RsaPrivateKey::from_pkcs8_der(private).map_err(|e| unreadable(e.to_string()))?;
+            let Ok(key) = RsaPrivateKey::from_pkcs8_der(private) else {
+                return Ok(false);
+            };
             let public = RsaPublicKey::from_public_key_der(spki_der)
                 .map_err(|e| unreadable(e.to_string()))?;
             Ok(key.to_public_key() == public)
@@ -285,8 +282,11 @@ fn pair_matches(algorithm: Algorithm, private: &[u8], spki_der: &[u8]) -> Result
             } else {
                 &ECDSA_P384_SHA384_ASN1_SIGNING
             };
-            let pair = EcdsaKeyPair::from_pkcs8(curve, private, &ring::rand::SystemRandom::new())
-                .map_err(|e| unreadable(e.to_string()))?;
+            let Ok(pair) =
+                EcdsaKeyPair::from_pkcs8(curve, private, &ring::rand::SystemRandom::new())
+            else {
+                return Ok(false);
+            };
             let spki = SubjectPublicKeyInfoRef::from_der(spki_der)
                 .map_err(|e| unreadable(e.to_string()))?;
             Ok(Some(pair.public_key().as_ref()) == spki.subject_public_key.as_bytes())

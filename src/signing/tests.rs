@@ -208,3 +208,32 @@ fn a_public_key_of_another_algorithm_is_refused_with_what_is_accepted() {
         problem.message
     );
 }
+
+#[test]
+fn halves_of_different_algorithms_are_not_a_pair() {
+    let (private, public) = (fixture("rsa3072.key"), fixture("ecdsa.pub"));
+    let problem = inspect(&Material {
+        private: Some(&private),
+        public: Some(&public),
+        password: Some(b"fixture"),
+    })
+    .unwrap_err();
+    assert_eq!(problem.field, Field::Private);
+    assert!(
+        problem.message.contains("not one key pair"),
+        "{}",
+        problem.message
+    );
+    let (private, public) = (fixture("ecdsa.key"), fixture("rsa3072.pub"));
+    let problem = inspect(&Material {
+        private: Some(&private),
+        public: Some(&public),
+        password: Some(b"fixture"),
+    })
+    .unwrap_err();
+    assert!(
+        problem.message.contains("not one key pair"),
+        "{}",
+        problem.message
+    );
+}
