@@ -410,13 +410,22 @@ fn fixture(name: &str) -> String {
 }
 
 async fn wait_refused(ns: &str, field: &str) -> String {
-    eventually(&format!("Ready=False naming {field}"), WAIT, || async {
-        let store = get(V, ns, "zas/zot")?;
-        let (status, reason, message) = condition(&store, "Ready")?;
-        (status == "False" && reason == "InvalidSigningKey" && message.contains(field))
-            .then_some(message)
-    })
-    .await
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut last = Value::Null;
+    while std::time::Instant::now() < deadline {
+        if let Some(store) = get(V, ns, "zas/zot") {
+            if let Some((status, reason, message)) = condition(&store, "Ready")
+                && status == "False"
+                && reason == "InvalidSigningKey"
+                && message.contains(field)
+            {
+                return message;
+            }
+            last = store["status"].clone();
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    panic!("timed out waiting for Ready=False naming {field}; last status: {last:#}");
 }
 
 #[tokio::test]
