@@ -390,11 +390,16 @@ fn key_secret(private: Option<&str>, public: Option<&str>, password: Option<&str
         ("cosign.pub", public),
         ("cosign.password", password),
     ] {
-        if let Some(value) = value {
-            yaml.push_str(&format!("  {key}: |\n"));
-            for line in value.lines() {
-                yaml.push_str(&format!("    {line}\n"));
+        match value {
+            // A block scalar keeps the PEM's final newline; a one-line value (the password) gets none.
+            Some(value) if value.contains('\n') => {
+                yaml.push_str(&format!("  {key}: |\n"));
+                for line in value.lines() {
+                    yaml.push_str(&format!("    {line}\n"));
+                }
             }
+            Some(value) => yaml.push_str(&format!("  {key}: {value:?}\n")),
+            None => {}
         }
     }
     yaml

@@ -82,7 +82,8 @@ pub struct KeySecretRef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key_field: Option<String>,
     /// Key holding the password of the private key (empty or absent: no password). Defaults to
-    /// `cosign.password`, where `cosign sign --key k8s://…` reads it.
+    /// `cosign.password`, where `cosign sign --key k8s://…` reads it. Used byte for byte, as cosign uses it: a
+    /// trailing newline (e.g. from `--from-file` of a file ending in one) is part of the password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_field: Option<String>,
 }
