@@ -497,3 +497,67 @@ async fn on_openshift_an_ingress_replaces_the_default_route_and_the_route_comes_
     })
     .await;
 }
+
+/// `serviceMonitor: true`, as the product's users write it, is taken by the real API server and means a
+/// ServiceMonitor with the defaults; the object form keeps its validation at admission; a value that is neither
+/// is stored by the API server (the field's schema is untyped) and refused by the operator with what to write.
+#[tokio::test]
+async fn on_openshift_service_monitor_true_is_a_service_monitor_with_the_defaults() {
+    const O: Flavour = Flavour::OpenShift;
+    let (ns, _operator) = in_restricted_namespace(O, "monitor", "openshift-monitor", &[]).await;
+    let monitor = |value: &str| {
+        store(
+            "scraped",
+            &format!("  metrics:\n    prometheus:\n      serviceMonitor: {value}\n"),
+        )
+    };
+    apply(O, &ns.name, &monitor("true"));
+    ready(O, &ns.name, "scraped").await;
+    let stored = get(O, &ns.name, "zas/scraped").unwrap();
+    assert_eq!(
+        stored["spec"]["metrics"]["prometheus"]["serviceMonitor"],
+        true
+    );
+    let sm = get(O, &ns.name, "servicemonitor/scraped")
+        .expect("serviceMonitor: true made no ServiceMonitor");
+    let endpoint = &sm["spec"]["endpoints"][0];
+    assert_eq!(endpoint["path"], "/metrics", "{sm}");
+    assert!(
+        endpoint["interval"].is_null(),
+        "a default ServiceMonitor sets no interval: {sm}"
+    );
+
+    // The object form is still validated by the API server, at the field.
+    let (ok, _, err) = kubectl(
+        O,
+        &["apply", "-n", &ns.name, "-f", "-"],
+        Some(&monitor("{enabled: true, interval: 30 seconds}")),
+    );
+    assert!(!ok, "an interval that is no duration was admitted");
+    assert!(
+        err.contains("spec.metrics.prometheus.serviceMonitor.interval"),
+        "{err}"
+    );
+
+    // false removes it.
+    apply(O, &ns.name, &monitor("false"));
+    eventually("the ServiceMonitor to be pruned", WAIT, || async {
+        get(O, &ns.name, "servicemonitor/scraped")
+            .is_none()
+            .then_some(())
+    })
+    .await;
+
+    // Neither boolean nor object: the API server stores it, the operator says what to write.
+    apply(O, &ns.name, &monitor("weekly"));
+    let message = eventually("an InvalidObject condition", WAIT, || async {
+        let store = get(O, &ns.name, "zas/scraped")?;
+        let (status, reason, message) = condition(&store, "Ready")?;
+        (status == "False" && reason == "InvalidObject").then_some(message)
+    })
+    .await;
+    assert!(
+        message.contains("serviceMonitor must be true") && message.contains("{enabled: true"),
+        "{message}"
+    );
+}
