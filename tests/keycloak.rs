@@ -437,14 +437,21 @@ async fn what_keycloak_refuses_is_keycloak_ready_false_with_its_answer_before_zo
     assert_eq!(reason, "SecretKeyNotFound", "{message}");
     assert!(message.contains("client-secret"), "{message}");
 
-    // Keycloak unreachable (nothing listens on the discard port of loopback).
-    apply(
-        &ns.name,
-        &client_secret("kc", "client-secret", CLIENT_SECRET),
-    );
+    // Keycloak unreachable (nothing listens on the discard port of loopback). The store changes before the Secret
+    // is fixed: a reconcile in between would find everything right and start zot.
     apply(
         &ns.name,
         &store(name, CLIENT, "").replace("http://10.250.255.6:8080", "http://127.0.0.1:9"),
+    );
+    eventually("the new spec seen, still without the key", WAIT, || async {
+        let store = get(V, &ns.name, &format!("zas/{name}"))?;
+        let seen = store["status"]["observedGeneration"] == store["metadata"]["generation"];
+        (seen && condition(&store, "ConfigReady")?.1 == "SecretKeyNotFound").then_some(())
+    })
+    .await;
+    apply(
+        &ns.name,
+        &client_secret("kc", "client-secret", CLIENT_SECRET),
     );
     let (_, _, message) = wait_condition(&ns.name, name, "KeycloakReady", |c| {
         c.1 == "KeycloakUnreachable"
