@@ -179,13 +179,24 @@ fn http(store: &ValidatedStore, platform: &Platform) -> zot::HttpConfig {
         ..zot::TlsConfig::default()
     });
     let rbac = &store.spec.rbac;
+    let external_url = endpoints(store, platform).external;
+    // Behind a TLS-terminating Route or Ingress zot serves plain HTTP and would send its session cookies without
+    // the Secure flag: browsers reach it over HTTPS, so ask for it (with tls zot sets it itself).
+    let secure_session = (tls.is_none()
+        && external_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")))
+    .then_some(true);
     zot::HttpConfig {
         address: Some("0.0.0.0".to_string()),
         port: Some(names::ZOT_PORT.to_string()),
-        external_url: endpoints(store, platform).external,
+        external_url,
         realm: Some("zot".to_string()),
         tls,
-        auth: rbac.enabled.then(|| auth(rbac)),
+        auth: rbac.enabled.then(|| zot::AuthConfig {
+            secure_session,
+            ..auth(rbac)
+        }),
         access_control: rbac.enabled.then(|| access_control(rbac)),
         ..zot::HttpConfig::default()
     }

@@ -149,6 +149,13 @@ fn the_redirect_uri_follows_the_ingress_host_or_the_route_and_a_store_without_ei
         "https://zot-team.apps.example.com"
     );
     assert!(gaps(&store(&route), &openshift).is_empty());
+    // Browsers reach zot over HTTPS there while zot serves HTTP: its session cookies say Secure.
+    assert_eq!(config(&desired)["http"]["auth"]["secureSession"], true);
+    assert!(
+        config(&k8s(&ingress))["http"]["auth"]
+            .get("secureSession")
+            .is_none()
+    );
     let unpublished = gaps(&store(KEYCLOAK), &Platform::kubernetes());
     assert_eq!(unpublished.len(), 1, "{unpublished:?}");
     assert_eq!(unpublished[0].field, "spec.rbac.keycloak");
