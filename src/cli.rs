@@ -85,6 +85,13 @@ pub fn render_text(text: &str, platform: &Platform) -> Result<String, RenderErro
             validated.names().oidc_secret()
         ));
     }
+    if validated.spec.rbac.enabled {
+        out.push_str(&format!(
+            "# The Secret {} (the keys of zot's session cookies, shared by the replicas) is made by the operator\n\
+             # once, with random keys; it is not rendered offline.\n",
+            validated.names().session_secret()
+        ));
+    }
     for object in objects(desired)? {
         out.push_str("---\n");
         out.push_str(

@@ -202,8 +202,10 @@ fn openshift_sample() -> String {
 async fn on_kubernetes_the_openshift_sample_falls_back_to_an_ingress_and_no_route_is_ever_called() {
     const K: Flavour = Flavour::Vanilla;
     let (ns, _operator) = in_restricted_namespace(K, "fallback", "kubernetes-fallback", &[]).await;
-    // The sample signs users in with a Keycloak the test platform does not run, and zot will not start without
-    // its issuer: this test is about publishing (Ingress, no Route call), so its pod is simulated.
+    // The sample signs users in with Keycloak, which the operator asks before zot starts: here the platform's
+    // (its realm and client in place of the sample's). This test is about publishing (Ingress, no Route call), so
+    // its pod is simulated.
+    support::keycloak::ensure_up();
     let label = format!(
         "{}={}",
         support::SIMULATED_PODS.0,
@@ -220,12 +222,23 @@ async fn on_kubernetes_the_openshift_sample_falls_back_to_an_ingress_and_no_rout
             "keycloak-client-secret",
             "-n",
             &ns.name,
-            "--from-literal=secret=s3cr3t",
+            &format!("--from-literal=secret={}", support::keycloak::CLIENT_SECRET),
         ],
         None,
     );
     assert!(ok, "{err}");
-    apply(K, &ns.name, &openshift_sample());
+    let sample = openshift_sample()
+        .replace("https://keycloak.apps.example.com", support::keycloak::URL)
+        .replace(
+            "realm: artifacts",
+            &format!("realm: {}", support::keycloak::REALM),
+        )
+        .replace(
+            "clientId: zot-artifact-store",
+            &format!("clientId: {}", support::keycloak::CLIENT),
+        );
+    assert!(sample.contains(support::keycloak::URL), "{sample}");
+    apply(K, &ns.name, &sample);
     let name = "openshift-artifact-store";
     let status = ready(K, &ns.name, name).await;
     let ingress = get(K, &ns.name, &format!("ingress/{name}"))

@@ -8,12 +8,14 @@ mod deletion;
 mod dereference;
 mod error;
 mod events;
+mod identity;
 mod leading;
 mod observe;
 mod platform_watch;
 mod pods;
 mod reconcile;
 mod report;
+mod session;
 mod signals;
 
 use std::net::SocketAddr;
@@ -65,6 +67,8 @@ pub enum RunError {
     Metrics(String),
     #[error("setting up the S3 client: {0}")]
     S3Client(#[source] reqwest::Error),
+    #[error("setting up the Keycloak client: {0}")]
+    KeycloakClient(#[source] reqwest::Error),
     #[error("lost the leader lease; stopping so that the new leader alone reconciles")]
     LostLease,
 }

@@ -27,6 +27,7 @@ pub(super) fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactS
             .map(|d| database_ready(d, &workload)),
     );
     conditions.extend(route);
+    conditions.extend(applied.keycloak.as_ref().map(keycloak_ready));
     conditions.extend(applied.security_context.as_deref().map(security_context));
     conditions.push(degraded(&applied.gaps));
     let status = ZotArtifactStoreStatus {
@@ -42,6 +43,31 @@ pub(super) fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactS
         ..ZotArtifactStoreStatus::default()
     };
     (phase(ready, exists, &workload), conditions, status)
+}
+
+fn keycloak_ready(verified: &crate::keycloak::Verified) -> Condition {
+    condition(
+        types::KEYCLOAK_READY,
+        true,
+        if verified.secret_checked {
+            "ClientAccepted"
+        } else {
+            "RealmFound"
+        },
+        format!(
+            "the realm {} answers with its issuer and the requested scopes{}",
+            verified.issuer,
+            if verified.secret_checked {
+                format!(
+                    ", and Keycloak accepts the client {} with its secret",
+                    verified.client_id
+                )
+            } else {
+                "; it offers no token introspection, so the client secret was not checked"
+                    .to_string()
+            }
+        ),
+    )
 }
 
 fn config_ready() -> Condition {
