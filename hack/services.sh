@@ -2,13 +2,16 @@
 # The servers outside the cluster that zot stores use: S3 (MinIO), Redis, a Google Cloud Storage emulator
 # (fake-gcs-server) and an Azure Blob Storage emulator (Azurite), at fixed addresses that zot pods (on the bridge
 # zotpods0, see src/bin/zot-podrunner/net.rs) and the host reach alike, as they would reach a service outside the
-# cluster. They run in the network namespace zp-services, attached to the bridge by a veth pair like a pod, with one
+# cluster; and, on demand only (heavy: about 45 s to start and 450 MiB), Keycloak with the realm of
+# hack/keycloak/realm.json, the OpenID Connect provider of the rbac.keycloak tests. They run in the network namespace zp-services, attached to the bridge by a veth pair like a pod, with one
 # address per server in 10.250.255.0/24 (outside both flavours' pod ranges: vanilla 10.250.0.0/17, openshift
 # 10.250.128.0/18). One set serves both flavours; hack/cluster.sh up starts it.
 #
-#   hack/services.sh up                start (or reuse) every server and wait until each answers
+#   hack/services.sh up [SERVICE...]   start (or reuse) the servers (default: s3, redis, gcs, azurite; keycloak only
+#                                      when named) and wait until each answers
 #   hack/services.sh down              stop the servers this checkout started and remove zp-services once it is empty
-#   hack/services.sh restart SERVICE   stop and start one server (s3, redis, gcs, azurite) and wait until it answers
+#   hack/services.sh restart SERVICE   stop and start one server (s3, redis, gcs, azurite, keycloak) and wait until it
+#                                      answers
 #   hack/services.sh env               print the endpoints and credentials as shell variables
 #   hack/services.sh status            print which servers answer
 #
@@ -34,7 +37,10 @@ S3_ADDR=10.250.255.2 S3_PORT=9000
 REDIS_ADDR=10.250.255.3 REDIS_PORT=6379
 GCS_ADDR=10.250.255.4 GCS_PORT=4443
 AZURITE_ADDR=10.250.255.5 AZURITE_PORT=10000
+KEYCLOAK_ADDR=10.250.255.6 KEYCLOAK_PORT=8080
+# What `up` starts without arguments; keycloak only when asked for (`up keycloak`).
 SERVICES=(s3 redis gcs azurite)
+ALL_SERVICES=("${SERVICES[@]}" keycloak)
 
 # Fixed test credentials (nothing secret: the servers are reachable from this machine only).
 S3_REGION=us-east-1
@@ -50,6 +56,11 @@ REDIS_PASSWORD=zot-redis-secret
 # Azurite's well-known development account (https://learn.microsoft.com/azure/storage/common/storage-use-azurite).
 AZURE_ACCOUNT=devstoreaccount1
 AZURE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+# Keycloak: the realm, its clients, users and groups are in hack/keycloak/realm.json (the tests' fixed accounts);
+# the master realm's administrator is for the tests that change a client (its secret) through the admin API.
+KEYCLOAK_REALM=zot-test
+KEYCLOAK_ADMIN=admin
+KEYCLOAK_ADMIN_PASSWORD=zot-keycloak-admin
 
 log() { printf '[services %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -92,7 +103,7 @@ ensure_netns() {
   fi
   # Also after the bridge was deleted and made anew.
   ip link set "$VETH" master "$BRIDGE" up
-  for a in "$S3_ADDR" "$REDIS_ADDR" "$GCS_ADDR" "$AZURITE_ADDR"; do
+  for a in "$S3_ADDR" "$REDIS_ADDR" "$GCS_ADDR" "$AZURITE_ADDR" "$KEYCLOAK_ADDR"; do
     ip -n "$NETNS" addr replace "$a/${BRIDGE_NET#*/}" dev eth0
   done
   ip -n "$NETNS" link set eth0 up
@@ -107,7 +118,9 @@ answers() {
     gcs) curl -fsS -m 2 -o /dev/null "http://$GCS_ADDR:$GCS_PORT/storage/v1/b" 2>/dev/null ;;
     # Any HTTP answer: without a signature Azurite answers 403 (AuthorizationFailure).
     azurite) [[ $(curl -sS -m 2 -o /dev/null -w '%{http_code}' "http://$AZURITE_ADDR:$AZURITE_PORT/$AZURE_ACCOUNT?comp=list" 2>/dev/null) =~ ^[1-5][0-9][0-9]$ ]] ;;
-    *) die "unknown service '$1' (known: ${SERVICES[*]})" ;;
+    # The test realm's OpenID discovery: Keycloak is up and the realm imported.
+    keycloak) curl -fsS -m 2 -o /dev/null "http://$KEYCLOAK_ADDR:$KEYCLOAK_PORT/realms/$KEYCLOAK_REALM/.well-known/openid-configuration" 2>/dev/null ;;
+    *) die "unknown service '$1' (known: ${ALL_SERVICES[*]})" ;;
   esac
 }
 
@@ -131,6 +144,19 @@ command_of() {
     azurite)
       cmd=("$(tool azurite-blob)" --blobHost "$AZURITE_ADDR" --blobPort "$AZURITE_PORT" --location "$dir/azurite"
         --skipApiVersionCheck --loose --disableProductStyleUrl --disableTelemetry)
+      ;;
+    keycloak)
+      # Development mode with an in-memory database: every start imports the realm file afresh (Keycloak reads
+      # --import-realm files from data/import of its home, the tool's folder), so no state outlives a restart.
+      # The hostname is fixed, so that the issuer is the same URL for zot pods and tests whatever Host they send.
+      local home
+      home=$("$here/tools.sh" dir keycloak)/dist
+      mkdir -p "$home/data/import"
+      cp "$here/keycloak/realm.json" "$home/data/import/$KEYCLOAK_REALM-realm.json"
+      cmd=(env KC_BOOTSTRAP_ADMIN_USERNAME="$KEYCLOAK_ADMIN" KC_BOOTSTRAP_ADMIN_PASSWORD="$KEYCLOAK_ADMIN_PASSWORD"
+        JAVA_OPTS_KC_HEAP="-Xms64m -Xmx512m"
+        "$(tool keycloak)" start-dev --import-realm --db=dev-mem --http-host="$KEYCLOAK_ADDR"
+        --http-port="$KEYCLOAK_PORT" --hostname="http://$KEYCLOAK_ADDR:$KEYCLOAK_PORT")
       ;;
   esac
 }
@@ -172,9 +198,10 @@ stop() {
   local svc=$1 pid
   if [[ -f $dir/$svc.pid ]]; then
     pid=$(cat "$dir/$svc.pid")
-    if kill "$pid" 2>/dev/null; then
-      for _ in {1..100}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
+    # The whole process group (setsid at start): Keycloak's kc.sh runs java as its child.
+    if kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null; then
+      for _ in {1..200}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 -- "-$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null || true
     fi
     rm -f "$dir/$svc.pid"
   fi
@@ -200,18 +227,38 @@ EOF
     die "could not add the restricted S3 user $S3_OTHER_USER"
 }
 
+# The time a server may take to answer after its start: Keycloak's first start (Quarkus builds its application
+# once) took 96 s on 2 busy cores, later ones about 45 s.
+timeout_of() {
+  case $1 in
+    keycloak) echo 300 ;;
+    *) echo 90 ;;
+  esac
+}
+
 up() {
-  local svc
-  need ip curl redis-server redis-cli python3
+  local svc wanted=("$@")
+  ((${#wanted[@]})) || wanted=("${SERVICES[@]}")
+  for svc in "${wanted[@]}"; do
+    [[ " ${ALL_SERVICES[*]} " == *" $svc "* ]] || die "unknown service '$svc' (known: ${ALL_SERVICES[*]})"
+  done
+  need ip curl python3
+  [[ " ${wanted[*]} " != *" redis "* ]] || need redis-server redis-cli
   mkdir -p "$dir"
   exec 9>"$state/services.lock"
   flock 9
-  "$here/tools.sh" build minio minio-admin fake-gcs-server azurite
+  for svc in "${wanted[@]}"; do
+    case $svc in
+      s3) "$here/tools.sh" build minio minio-admin ;;
+      gcs) "$here/tools.sh" build fake-gcs-server ;;
+      azurite | keycloak) "$here/tools.sh" build "$svc" ;;
+    esac
+  done
   ensure_netns
-  for svc in "${SERVICES[@]}"; do start "$svc"; done
-  for svc in "${SERVICES[@]}"; do wait_answers "$svc"; done
-  s3_accounts
-  log "up: S3 http://$S3_ADDR:$S3_PORT, Redis $REDIS_ADDR:$REDIS_PORT, GCS http://$GCS_ADDR:$GCS_PORT, Azure blob http://$AZURITE_ADDR:$AZURITE_PORT/$AZURE_ACCOUNT"
+  for svc in "${wanted[@]}"; do start "$svc"; done
+  for svc in "${wanted[@]}"; do wait_answers "$svc" "$(timeout_of "$svc")"; done
+  [[ " ${wanted[*]} " != *" s3 "* ]] || s3_accounts
+  log "up: $(for svc in "${wanted[@]}"; do printf '%s ' "$svc"; done)(hack/services.sh env prints the addresses)"
 }
 
 down() {
@@ -219,7 +266,7 @@ down() {
   mkdir -p "$dir"
   exec 9>"$state/services.lock"
   flock 9
-  for svc in "${SERVICES[@]}"; do stop "$svc"; done
+  for svc in "${ALL_SERVICES[@]}"; do stop "$svc"; done
   if ip netns list | awk '{print $1}' | grep -qx "$NETNS"; then
     pids=$(ip netns pids "$NETNS" 2>/dev/null | tr '\n' ' ')
     if [[ -n ${pids// /} ]]; then
@@ -234,8 +281,8 @@ down() {
 }
 
 restart() {
-  local svc=${1:?usage: hack/services.sh restart s3|redis|gcs|azurite}
-  [[ " ${SERVICES[*]} " == *" $svc "* ]] || die "unknown service '$svc' (known: ${SERVICES[*]})"
+  local svc=${1:?usage: hack/services.sh restart s3|redis|gcs|azurite|keycloak}
+  [[ " ${ALL_SERVICES[*]} " == *" $svc "* ]] || die "unknown service '$svc' (known: ${ALL_SERVICES[*]})"
   mkdir -p "$dir"
   exec 9>"$state/services.lock"
   flock 9
@@ -243,7 +290,7 @@ restart() {
   stop "$svc"
   ensure_netns
   start "$svc"
-  wait_answers "$svc"
+  wait_answers "$svc" "$(timeout_of "$svc")"
   [[ $svc != s3 ]] || s3_accounts
   log "restarted $svc"
 }
@@ -266,6 +313,11 @@ ZOT_TEST_GCS_ENDPOINT=http://$GCS_ADDR:$GCS_PORT
 ZOT_TEST_AZURE_BLOB_ENDPOINT=http://$AZURITE_ADDR:$AZURITE_PORT/$AZURE_ACCOUNT
 ZOT_TEST_AZURE_ACCOUNT=$AZURE_ACCOUNT
 ZOT_TEST_AZURE_KEY=$AZURE_KEY
+# Keycloak (only after \`hack/services.sh up keycloak\`): the realm's issuer; accounts in hack/keycloak/realm.json.
+ZOT_TEST_KEYCLOAK_URL=http://$KEYCLOAK_ADDR:$KEYCLOAK_PORT
+ZOT_TEST_KEYCLOAK_ISSUER=http://$KEYCLOAK_ADDR:$KEYCLOAK_PORT/realms/$KEYCLOAK_REALM
+ZOT_TEST_KEYCLOAK_ADMIN=$KEYCLOAK_ADMIN
+ZOT_TEST_KEYCLOAK_ADMIN_PASSWORD=$KEYCLOAK_ADMIN_PASSWORD
 EOF
 }
 
@@ -274,14 +326,16 @@ status() {
   for svc in "${SERVICES[@]}"; do
     if answers "$svc"; then echo "$svc answers"; else echo "$svc does not answer"; ok=1; fi
   done
+  # Started on demand only: its absence is no failure.
+  if answers keycloak; then echo "keycloak answers"; else echo "keycloak does not answer (started by \`up keycloak\` only)"; fi
   return $ok
 }
 
 case ${1:-} in
-  up) up ;;
+  up) shift; up "$@" ;;
   down) down ;;
   restart) restart "${2:-}" ;;
   env) env_vars ;;
   status) status ;;
-  *) die "usage: hack/services.sh up|down|restart SERVICE|env|status" ;;
+  *) die "usage: hack/services.sh up [SERVICE...]|down|restart SERVICE|env|status" ;;
 esac

@@ -6,7 +6,9 @@
 # and redis-cli (redis-server, redis-tools), the Redis that hack/services.sh runs for the tests; curl, with which the
 # scripts and tests talk HTTP (and SigV4-signed S3). Installs what is missing when run as root. (On a machine with
 # systemd, Debian's redis-server package also starts a system Redis on 127.0.0.1:6379; the test platform's own binds
-# 10.250.255.3 and does not collide with it.)
+# 10.250.255.3 and does not collide with it.) unzip and Maven (maven) unpack and fetch Keycloak's distribution
+# (hack/tools.sh build keycloak), which runs on the machine's JDK 21+ (Temurin 25 on these machines; Debian's
+# default JDK 17 is too old, and this script does not install one).
 set -euo pipefail
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
@@ -17,6 +19,8 @@ command -v unshare >/dev/null || missing+=(util-linux)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v curl >/dev/null || missing+=(curl)
+command -v unzip >/dev/null || missing+=(unzip)
+command -v mvn >/dev/null || missing+=(maven)
 ((${#missing[@]})) || exit 0
 if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
   echo "[system-deps] ERROR: missing Debian packages: ${missing[*]} (install them: apt-get install ${missing[*]})" >&2

@@ -3,7 +3,7 @@
 # the clone keyed by tool and version. A warm cache makes this a few seconds; a cold one builds from source.
 #
 #   hack/tools.sh build [TOOL...]   build (or reuse) tools (or the tool of a binary: zli, kubectl); default: all but
-#                                   operator-sdk
+#                                   operator-sdk and kopium
 #   hack/tools.sh path TOOL         print the absolute path of a tool's binary (building it if needed)
 #   hack/tools.sh list              print every tool with its version and whether it is cached
 #
@@ -13,9 +13,12 @@
 #        otelcol (OpenTelemetry Collector from hack/otelcol, for the telemetry tests)
 #        bundle-validate (operator-sdk v1.42's `bundle validate --select-optional suite=operatorframework`, from
 #          hack/bundle-validate: the proxy refuses operator-sdk itself)
-#        kopium (Rust, from crates.io: generates src/openshift/generated/ from ../shared/crds in `make generate`)
+#        kopium (Rust, from crates.io: generates src/openshift/generated/ from ../shared/crds in `make generate`;
+#          hack/openshift-types.sh checks its output by a stamp without it, so it is not in the default set)
 #        minio, minio-admin (hack/minio-admin), fake-gcs-server, azurite (npm): the object stores hack/services.sh runs
 #        cosign (github.com/sigstore/cosign/v2): signs images on real zot pods in tests/supply_chain.rs
+#        keycloak (Maven Central's keycloak-quarkus-dist zip): the OpenID Connect provider `hack/services.sh up keycloak`
+#          runs for the rbac.keycloak tests
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -55,6 +58,7 @@ version_of() {
     fake-gcs-server) echo "$FAKE_GCS_SERVER_VERSION" ;;
     azurite) echo "$AZURITE_VERSION" ;;
     cosign) echo "$COSIGN_VERSION" ;;
+    keycloak) echo "$KEYCLOAK_VERSION" ;;
     *) die "unknown tool '$1'" ;;
   esac
 }
@@ -65,6 +69,7 @@ binaries_of() {
     kwok) echo "kwok kwokctl" ;;
     zot) echo "zot zli" ;;
     azurite) echo "azurite azurite-blob" ;;
+    keycloak) echo "keycloak" ;;
     servicemonitor-crd) echo "monitoring.coreos.com_servicemonitors.yaml" ;;
     *) echo "$1" ;;
   esac
@@ -348,6 +353,53 @@ build_cosign() {
   "$out/cosign" version >/dev/null 2>&1 || die "cosign: the built binary does not run"
 }
 
+# Keycloak, the OpenID Connect provider of the test platform (hack/services.sh up keycloak): the Quarkus distribution
+# zip from Maven Central through the machine's Maven (a local repository of its own in the cache, so that ~/.m2 does not
+# keep a second 177 MB copy), unpacked into the tool's folder. `keycloak` there runs bin/kc.sh on a JDK 21 or newer:
+# KEYCLOAK_JAVA_HOME, else the newest such JDK under /usr/lib/jvm (the machine's default Java 17 is too old).
+build_keycloak() {
+  local out=$1 m2="$CACHE/src/keycloak-m2" zip
+  command -v mvn >/dev/null || die "keycloak: mvn (Maven) is not installed"
+  command -v unzip >/dev/null || die "keycloak: unzip is not installed (apt-get install unzip)"
+  log "keycloak: downloading org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip (about 177 MB) with Maven"
+  mvn -B -q -Dmaven.repo.local="$m2" org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+    -Dstyle.color=never -Dartifact="org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip" -DoutputDirectory="$out" >&2 ||
+    die "keycloak: the Maven download of org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip failed"
+  zip="$out/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip"
+  [[ -f $zip ]] || die "keycloak: Maven left no $zip"
+  # The plugins stay in the cache's local repository; the distribution itself is not kept twice.
+  rm -rf "$m2/org/keycloak"
+  unzip -q "$zip" -d "$out" || die "keycloak: cannot unpack $zip"
+  rm -f "$zip"
+  mv "$out/keycloak-$KEYCLOAK_VERSION" "$out/dist"
+  [[ -x $out/dist/bin/kc.sh ]] || die "keycloak: the distribution has no bin/kc.sh"
+  cat >"$out/keycloak" <<'WRAPPER'
+#!/usr/bin/env bash
+# Runs Keycloak's bin/kc.sh on a JDK 21 or newer: KEYCLOAK_JAVA_HOME, else the newest under /usr/lib/jvm.
+set -euo pipefail
+major() { "$1/bin/java" -version 2>&1 | sed -n '1s/.*version "\([0-9]*\).*/\1/p'; }
+if [[ -n ${KEYCLOAK_JAVA_HOME:-} ]]; then
+  JAVA_HOME=$KEYCLOAK_JAVA_HOME
+else
+  JAVA_HOME= best=0
+  for j in /usr/lib/jvm/*/; do
+    j=${j%/}
+    [[ -x $j/bin/java ]] || continue
+    m=$(major "$j")
+    if [[ -n $m ]] && ((m > best)); then best=$m JAVA_HOME=$j; fi
+  done
+fi
+m=$(major "${JAVA_HOME:-/nonexistent}" 2>/dev/null || true)
+if [[ -z $m ]] || ((m < 21)); then
+  echo "keycloak: needs a JDK 21 or newer (found ${JAVA_HOME:-none} ${m:+version $m}); set KEYCLOAK_JAVA_HOME" >&2
+  exit 1
+fi
+export JAVA_HOME
+exec "$(dirname "$0")/dist/bin/kc.sh" "$@"
+WRAPPER
+  chmod +x "$out/keycloak"
+}
+
 ensure() {
   local tool=$1 dir start
   dir=$(dir_of "$tool")
@@ -361,7 +413,7 @@ ensure() {
   (
     flock 8
     [[ -f $dir/.complete ]] && exit 0
-    log "$tool $(version_of "$tool"): building from Go modules into $dir (first time only)"
+    log "$tool $(version_of "$tool"): building (or fetching) into $dir (first time only)"
     start=$SECONDS
     rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
     "build_$tool" "$dir.tmp" 8>&- || die "building $tool $(version_of "$tool") failed"
@@ -372,9 +424,10 @@ ensure() {
 
 # operator-sdk is not in the default set: the Go module proxy refuses github.com/operator-framework/operator-sdk's
 # go.mod (403 for v1.42.0), so building it fails with that message until it is served. See README "Test platform".
-ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol kopium bundle-validate zot minio minio-admin fake-gcs-server
-  azurite cosign)
-KNOWN_TOOLS=("${ALL_TOOLS[@]}" operator-sdk)
+ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol bundle-validate zot minio minio-admin fake-gcs-server azurite
+  keycloak cosign)
+# Built only when asked for: kopium by `make generate` (CI checks its output by a stamp), operator-sdk (refused).
+KNOWN_TOOLS=("${ALL_TOOLS[@]}" kopium operator-sdk)
 
 # The tool that builds NAME, a tool or one of its binaries (`zli` is built by `zot`, `kubectl` by `kube`).
 tool_of() {

@@ -85,6 +85,13 @@ pub fn render_text(text: &str, platform: &Platform) -> Result<String, RenderErro
             validated.names().oidc_secret()
         ));
     }
+    if validated.spec.rbac.enabled {
+        out.push_str(&format!(
+            "# The Secret {} (the keys of zot's session cookies, shared by the replicas) is made by the operator\n\
+             # once, with random keys; it is not rendered offline.\n",
+            validated.names().session_secret()
+        ));
+    }
     for object in objects(desired)? {
         out.push_str("---\n");
         out.push_str(
@@ -107,15 +114,15 @@ fn parse(text: &str) -> Result<ZotArtifactStore, RenderError> {
             kind.unwrap_or("<none>")
         )));
     }
-    // The product's users write `serviceMonitor: true`; the API server refuses it as a type error that does not
-    // say what to write instead, so this does.
+    // serviceMonitor's schema is untyped so that the API server takes `serviceMonitor: true`; the operator reads
+    // a boolean or an object, and says so of anything else.
     if value
         .pointer("/spec/metrics/prometheus/serviceMonitor")
-        .is_some_and(Value::is_boolean)
+        .is_some_and(|v| !(v.is_boolean() || v.is_object() || v.is_null()))
     {
         return Err(RenderError::Refused(Refusal {
             field: "spec.metrics.prometheus.serviceMonitor".to_string(),
-            reason: messages::SERVICE_MONITOR_BOOLEAN.to_string(),
+            reason: messages::SERVICE_MONITOR_FORM.to_string(),
         }));
     }
     // The API server prunes unknown fields (with a warning); offline, a misspelt field would silently do

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client;
 pub mod controller;
 pub mod http;
+pub mod keycloak;
 pub mod leader;
 pub mod metrics;
 pub mod openshift;

@@ -28,6 +28,7 @@ pub mod types {
     pub const SECURITY_CONTEXT_READY: &str = "SecurityContextReady";
     pub const SIGNING_READY: &str = "SigningReady";
     pub const VULNERABILITY_DATABASE_READY: &str = "VulnerabilityDatabaseReady";
+    pub const KEYCLOAK_READY: &str = "KeycloakReady";
 }
 
 /// A database zot's scanner downloads, and whether its registry answered the operator.
@@ -71,6 +72,9 @@ pub enum Observed {
     /// The object store of the spec cannot be used (unreachable, credentials refused, bucket owned by another
     /// account): shown as `StorageReady=False` with the server's message; the operator retries with backoff.
     StorageUnavailable { reason: String, message: String },
+    /// Keycloak refuses the store's realm, scopes or client secret, or does not answer: shown as
+    /// `KeycloakReady=False` with Keycloak's answer; the operator retries with backoff and applies nothing meanwhile.
+    KeycloakUnavailable { reason: String, message: String },
     /// The children were applied.
     Applied(Box<Applied>),
 }
@@ -111,6 +115,8 @@ pub struct Applied {
     pub claims_bound: Option<bool>,
     /// The bucket of s3 storage; None for every other backend.
     pub bucket: Option<BucketState>,
+    /// What Keycloak confirmed before the children were applied; None without Keycloak sign-in.
+    pub keycloak: Option<crate::keycloak::Verified>,
     /// Where zot's metadata database lives; None leaves DatabaseReady out.
     pub database: Option<DatabaseState>,
     /// Route admitted by a router: Some(true/false), or None when there is no Route (or no router answered).
@@ -194,6 +200,9 @@ pub fn compute(
         }
         Observed::StorageUnavailable { reason, message } => {
             blocked(previous, types::STORAGE_READY, reason, message)
+        }
+        Observed::KeycloakUnavailable { reason, message } => {
+            blocked(previous, types::KEYCLOAK_READY, reason, message)
         }
         Observed::Applied(applied) => running::running(applied),
     };
@@ -595,5 +604,58 @@ mod tests {
         }
         assert!(s.conditions.iter().all(|c| c.type_ != types::CONFIG_READY));
         assert_eq!(s.ready_replicas, Some(2));
+    }
+
+    #[test]
+    fn what_keycloak_refuses_fails_keycloak_ready_with_its_answer_and_keeps_the_last_counts() {
+        let previous = compute(None, Some(1), &applied(1, 1, true), at(1));
+        let observed = Observed::KeycloakUnavailable {
+            reason: "ClientSecretRefused".into(),
+            message: "Keycloak refused the client zot … (HTTP 401: invalid_client: Client authentication failed.)"
+                .into(),
+        };
+        let s = compute(Some(&previous), Some(2), &observed, at(5));
+        assert_eq!(s.phase, Some(Phase::Failed));
+        for t in [types::READY, types::KEYCLOAK_READY] {
+            let c = cond(&s, t);
+            assert_eq!(
+                (c.status.as_str(), c.reason.as_str()),
+                ("False", "ClientSecretRefused"),
+                "{t}"
+            );
+            assert!(c.message.contains("invalid_client"), "{t}");
+        }
+        assert_eq!(s.ready_replicas, Some(1));
+    }
+
+    #[test]
+    fn a_realm_and_client_keycloak_accepted_are_keycloak_ready() {
+        let Observed::Applied(mut verified) = applied(1, 1, true) else {
+            unreachable!()
+        };
+        verified.keycloak = Some(crate::keycloak::Verified {
+            issuer: "https://sso.example.com/realms/dev".into(),
+            client_id: "zot".into(),
+            secret_checked: true,
+        });
+        let s = compute(None, Some(1), &Observed::Applied(verified), at(5));
+        let c = cond(&s, types::KEYCLOAK_READY);
+        assert_eq!(
+            (c.status.as_str(), c.reason.as_str()),
+            ("True", "ClientAccepted")
+        );
+        assert!(
+            c.message.contains("accepts the client zot"),
+            "{}",
+            c.message
+        );
+        assert_eq!(cond(&s, types::READY).status, "True");
+        // Without Keycloak there is no such condition.
+        let s = compute(None, Some(1), &applied(1, 1, true), at(5));
+        assert!(
+            s.conditions
+                .iter()
+                .all(|c| c.type_ != types::KEYCLOAK_READY)
+        );
     }
 }

@@ -121,20 +121,38 @@ fn run_refuses_a_watch_namespace_list_before_touching_a_cluster() {
 }
 
 #[test]
-fn a_boolean_service_monitor_is_refused_with_what_to_write() {
+fn a_boolean_service_monitor_is_the_object_with_the_defaults() {
+    let render = |monitor: &str| {
+        let (code, stdout, stderr) = zot_operator(
+            &["render", "--service-monitor", "-f", "-"],
+            &format!("{STORE}  metrics: {{prometheus: {{serviceMonitor: {monitor}}}}}\n"),
+        );
+        assert_eq!(code, 0, "serviceMonitor: {monitor}: {stderr}");
+        stdout
+    };
+    let shorthand = render("true");
+    assert!(
+        shorthand.contains("kind: ServiceMonitor"),
+        "serviceMonitor: true renders no ServiceMonitor:\n{shorthand}"
+    );
+    assert_eq!(shorthand, render("{enabled: true}"));
+    let off = render("false");
+    assert!(!off.contains("kind: ServiceMonitor"), "{off}");
+    assert_eq!(off, render("{enabled: false}"));
+}
+
+#[test]
+fn a_service_monitor_neither_boolean_nor_object_is_refused_with_what_to_write() {
     let (code, _, stderr) = zot_operator(
         &["render", "-f", "-"],
-        &format!("{STORE}  metrics: {{prometheus: {{serviceMonitor: true}}}}\n"),
+        &format!("{STORE}  metrics: {{prometheus: {{serviceMonitor: yes-please}}}}\n"),
     );
     assert_eq!(code, 2);
     assert!(
-        stderr.starts_with("error: spec.metrics.prometheus.serviceMonitor: is an object"),
+        stderr.starts_with("error: spec.metrics.prometheus.serviceMonitor: must be true"),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("serviceMonitor: {enabled: true}"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("{enabled: true, interval: 30s"), "{stderr}");
 }
 
 #[test]

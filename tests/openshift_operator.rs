@@ -202,8 +202,10 @@ fn openshift_sample() -> String {
 async fn on_kubernetes_the_openshift_sample_falls_back_to_an_ingress_and_no_route_is_ever_called() {
     const K: Flavour = Flavour::Vanilla;
     let (ns, _operator) = in_restricted_namespace(K, "fallback", "kubernetes-fallback", &[]).await;
-    // The sample signs users in with a Keycloak the test platform does not run, and zot will not start without
-    // its issuer: this test is about publishing (Ingress, no Route call), so its pod is simulated.
+    // The sample signs users in with Keycloak, which the operator asks before zot starts: here the platform's
+    // (its realm and client in place of the sample's). This test is about publishing (Ingress, no Route call), so
+    // its pod is simulated.
+    support::keycloak::ensure_up();
     let label = format!(
         "{}={}",
         support::SIMULATED_PODS.0,
@@ -220,12 +222,23 @@ async fn on_kubernetes_the_openshift_sample_falls_back_to_an_ingress_and_no_rout
             "keycloak-client-secret",
             "-n",
             &ns.name,
-            "--from-literal=secret=s3cr3t",
+            &format!("--from-literal=secret={}", support::keycloak::CLIENT_SECRET),
         ],
         None,
     );
     assert!(ok, "{err}");
-    apply(K, &ns.name, &openshift_sample());
+    let sample = openshift_sample()
+        .replace("https://keycloak.apps.example.com", support::keycloak::URL)
+        .replace(
+            "realm: artifacts",
+            &format!("realm: {}", support::keycloak::REALM),
+        )
+        .replace(
+            "clientId: zot-artifact-store",
+            &format!("clientId: {}", support::keycloak::CLIENT),
+        );
+    assert!(sample.contains(support::keycloak::URL), "{sample}");
+    apply(K, &ns.name, &sample);
     let name = "openshift-artifact-store";
     let status = ready(K, &ns.name, name).await;
     let ingress = get(K, &ns.name, &format!("ingress/{name}"))
@@ -496,4 +509,68 @@ async fn on_openshift_an_ingress_replaces_the_default_route_and_the_route_comes_
         get(O, &ns.name, "ingress/web").is_none().then_some(route)
     })
     .await;
+}
+
+/// `serviceMonitor: true`, as the product's users write it, is taken by the real API server and means a
+/// ServiceMonitor with the defaults; the object form keeps its validation at admission; a value that is neither
+/// is stored by the API server (the field's schema is untyped) and refused by the operator with what to write.
+#[tokio::test]
+async fn on_openshift_service_monitor_true_is_a_service_monitor_with_the_defaults() {
+    const O: Flavour = Flavour::OpenShift;
+    let (ns, _operator) = in_restricted_namespace(O, "monitor", "openshift-monitor", &[]).await;
+    let monitor = |value: &str| {
+        store(
+            "scraped",
+            &format!("  metrics:\n    prometheus:\n      serviceMonitor: {value}\n"),
+        )
+    };
+    apply(O, &ns.name, &monitor("true"));
+    ready(O, &ns.name, "scraped").await;
+    let stored = get(O, &ns.name, "zas/scraped").unwrap();
+    assert_eq!(
+        stored["spec"]["metrics"]["prometheus"]["serviceMonitor"],
+        true
+    );
+    let sm = get(O, &ns.name, "servicemonitor/scraped")
+        .expect("serviceMonitor: true made no ServiceMonitor");
+    let endpoint = &sm["spec"]["endpoints"][0];
+    assert_eq!(endpoint["path"], "/metrics", "{sm}");
+    assert!(
+        endpoint["interval"].is_null(),
+        "a default ServiceMonitor sets no interval: {sm}"
+    );
+
+    // The object form is still validated by the API server, at the field.
+    let (ok, _, err) = kubectl(
+        O,
+        &["apply", "-n", &ns.name, "-f", "-"],
+        Some(&monitor("{enabled: true, interval: 30 seconds}")),
+    );
+    assert!(!ok, "an interval that is no duration was admitted");
+    assert!(
+        err.contains("spec.metrics.prometheus.serviceMonitor.interval"),
+        "{err}"
+    );
+
+    // false removes it.
+    apply(O, &ns.name, &monitor("false"));
+    eventually("the ServiceMonitor to be pruned", WAIT, || async {
+        get(O, &ns.name, "servicemonitor/scraped")
+            .is_none()
+            .then_some(())
+    })
+    .await;
+
+    // Neither boolean nor object: the API server stores it, the operator says what to write.
+    apply(O, &ns.name, &monitor("weekly"));
+    let message = eventually("an InvalidObject condition", WAIT, || async {
+        let store = get(O, &ns.name, "zas/scraped")?;
+        let (status, reason, message) = condition(&store, "Ready")?;
+        (status == "False" && reason == "InvalidObject").then_some(message)
+    })
+    .await;
+    assert!(
+        message.contains("serviceMonitor must be true") && message.contains("{enabled: true"),
+        "{message}"
+    );
 }

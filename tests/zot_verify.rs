@@ -237,7 +237,7 @@ fn is_under(path: &str, mount: &str) -> bool {
 fn names_a_file(key: &str, parent: Option<&str>) -> bool {
     matches!(
         key,
-        "cert" | "key" | "cacert" | "credentialsFile" | "keyfile"
+        "cert" | "key" | "cacert" | "credentialsFile" | "keyfile" | "sessionKeysFile"
     ) || (key == "path" && parent == Some("htpasswd"))
 }
 

@@ -58,6 +58,10 @@ pub const TLS_DIR: &str = "/var/run/secrets/zot/tls";
 pub const OIDC_DIR: &str = "/var/run/secrets/zot/oidc";
 /// Name of the OpenID Connect client credentials file (zot reads it by its extension).
 pub const OIDC_FILE: &str = "credentials.json";
+/// Directory of zot's session keys file.
+pub const SESSION_DIR: &str = "/var/run/secrets/zot/session";
+/// Name of zot's session keys file (`{"hashKey", "encryptKey"}`).
+pub const SESSION_FILE: &str = "session-keys.json";
 /// Directory of the htpasswd file.
 pub const HTPASSWD_DIR: &str = "/var/run/secrets/zot/htpasswd";
 /// Directory of the Google Cloud service-account key.
@@ -105,6 +109,11 @@ impl Names {
     /// Secret the operator composes with the Keycloak client id and secret for zot's OpenID provider.
     pub fn oidc_secret(&self) -> String {
         format!("{}-oidc", self.store)
+    }
+
+    /// Secret the operator creates once with the keys of zot's session cookies, shared by every replica.
+    pub fn session_secret(&self) -> String {
+        format!("{}-session", self.store)
     }
 
     /// Headless Service giving StatefulSet pods stable DNS names.

@@ -23,6 +23,8 @@ pub struct Context {
     pub metrics: Metrics,
     /// The operator's own S3 requests (bucket provisioning and clean-up).
     pub s3: crate::s3::Client,
+    /// The operator's own questions to Keycloak (realm, issuer, scopes, client secret) before zot uses them.
+    pub keycloak: crate::keycloak::Client,
     /// Buckets this operator created, per store UID: the status records them, but a reconcile may start from a
     /// cached store whose status predates that record.
     created_buckets: Mutex<HashMap<String, (String, String)>>,
@@ -38,6 +40,8 @@ pub struct Context {
 }
 
 impl Context {
+    // One argument per piece of the controller's shared state.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         client: Client,
         platform: Platform,
@@ -46,6 +50,7 @@ impl Context {
         recorder: Recorder,
         metrics: Metrics,
         s3: crate::s3::Client,
+        keycloak: crate::keycloak::Client,
     ) -> Self {
         Self {
             client,
@@ -55,6 +60,7 @@ impl Context {
             recorder,
             metrics,
             s3,
+            keycloak,
             created_buckets: Mutex::default(),
             signing_verdicts: super::signing::Verdicts::default(),
             registry_answers: super::scanner::Answers::default(),

@@ -101,6 +101,7 @@ pub async fn control(
         recorder,
         metrics,
         crate::s3::Client::new().map_err(RunError::S3Client)?,
+        crate::keycloak::Client::new().map_err(RunError::KeycloakClient)?,
     ));
     tokio::spawn(mark_synced(children, main_store, ctx.clone(), readiness));
 

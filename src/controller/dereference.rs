@@ -7,6 +7,7 @@ use tracing::{Instrument, info_span};
 
 use super::context::Context;
 use super::error::{Blocked, Error};
+use super::session;
 use crate::api::v1alpha1::ZotArtifactStore;
 use crate::children::ChildKind;
 use crate::render::{self, CaSource, Inputs, ServingCertificate};
@@ -100,6 +101,9 @@ pub async fn dereference(store: &ZotArtifactStore, ctx: &Context) -> Result<Dere
                 .insert(secret, issued.resource_version().unwrap_or_default());
         }
     }
+    if validated.spec.rbac.enabled {
+        inputs.session_keys = Some(session::keys(ctx, &namespace, &validated.names()).await?);
+    }
     let bundle = ObjectRef::new(&render::trusted_ca_name(&validated)).within(&namespace);
     inputs.trusted_ca_version = ctx
         .children
@@ -126,7 +130,11 @@ async fn read<K: ChildKind>(
         .await
 }
 
-async fn read_secret(ctx: &Context, namespace: &str, name: &str) -> Result<Option<Secret>, Error> {
+pub(super) async fn read_secret(
+    ctx: &Context,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<Secret>, Error> {
     read(ctx, namespace, name)
         .await
         .map_err(|source| Error::ReadSecret {

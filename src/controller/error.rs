@@ -42,6 +42,9 @@ pub enum Error {
     /// Using the store's object storage (the bucket before zot starts, or its clean-up on deletion).
     #[error(transparent)]
     Storage(#[from] crate::s3::Error),
+    /// Keycloak, asked before zot uses its realm and client, refused or did not answer.
+    #[error(transparent)]
+    Keycloak(#[from] crate::keycloak::Error),
     /// Adding or removing the store's finalizer.
     #[error("updating the finalizers: {0}")]
     Finalizer(#[source] kube::Error),
@@ -61,6 +64,9 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    /// Making the random keys of zot's session cookies (the operating system gave no random bytes).
+    #[error("generating session keys: {0}")]
+    GenerateSessionKeys(String),
     /// An object without the metadata every stored object has.
     #[error("the stored object has no {0}")]
     MissingMetadata(&'static str),
@@ -75,12 +81,14 @@ impl Error {
             Error::ReadNamespace { .. } => "read_namespace",
             Error::Apply(e) => e.category(),
             Error::Storage(_) => "storage",
+            Error::Keycloak(_) => "keycloak",
             Error::Finalizer(_) => "finalizer",
             Error::DeleteWorkload(_) => "delete_workload",
             Error::PatchStatus(_) => "patch_status",
             Error::MissingMetadata(_) => "missing_metadata",
             Error::SigningKey(_) => "signing_key",
             Error::CreateSigningKey { .. } => "create_signing_key",
+            Error::GenerateSessionKeys(_) => "session_keys",
         }
     }
 
@@ -151,8 +159,10 @@ pub fn error_policy(
         | Error::ReadNamespace { .. }
         | Error::Apply(_)
         | Error::Storage(_)
+        | Error::Keycloak(_)
         | Error::Finalizer(_)
         | Error::DeleteWorkload(_)
+        | Error::GenerateSessionKeys(_)
         | Error::PatchStatus(_)
         | Error::SigningKey(_)
         | Error::CreateSigningKey { .. } => {

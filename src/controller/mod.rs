@@ -8,6 +8,7 @@ mod deletion;
 mod dereference;
 mod error;
 mod events;
+mod identity;
 mod leading;
 mod observe;
 mod platform_watch;
@@ -15,6 +16,7 @@ mod pods;
 mod reconcile;
 mod report;
 mod scanner;
+mod session;
 mod signals;
 mod signing;
 
@@ -67,6 +69,8 @@ pub enum RunError {
     Metrics(String),
     #[error("setting up the S3 client: {0}")]
     S3Client(#[source] reqwest::Error),
+    #[error("setting up the Keycloak client: {0}")]
+    KeycloakClient(#[source] reqwest::Error),
     #[error("lost the leader lease; stopping so that the new leader alone reconciles")]
     LostLease,
 }

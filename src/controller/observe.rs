@@ -53,6 +53,8 @@ pub async fn observe(
         workload,
         claims_bound: status::claims_bound(&claims),
         bucket,
+        // Set by the reconcile, which asked Keycloak before applying.
+        keycloak: None,
         database: Some(status::database_state(store, &claims)),
         route,
         gaps: render::gaps(store, &ctx.platform)

@@ -14,7 +14,7 @@ use super::error::{Blocked, Error};
 use super::events::announce_changes;
 use super::observe::observe;
 use super::report::{report_unparsable, write_status};
-use super::{bucket, deletion, scanner, signing};
+use super::{bucket, deletion, identity, scanner, signing};
 use crate::api::v1alpha1::ZotArtifactStore;
 use crate::apply::{self, Change, Owner};
 use crate::render::{self, Desired};
@@ -98,12 +98,17 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
         Ok(bucket) => bucket,
         Err(e) => return storage_unavailable(store, ctx, e).await,
     };
+    let keycloak = match identity::verify(ctx, &validated, &inputs).await {
+        Ok(verified) => verified,
+        Err(e) => return keycloak_unavailable(store, ctx, e).await,
+    };
     let desired = render::desired(&validated, &ctx.platform, &inputs);
     let uid = apply_children(store, ctx, &validated, desired).await?;
     replace_stuck_pods(ctx, &validated, &uid).await;
     let mut observed = observe(&validated, ctx, &uid, bucket).await?;
     observed.signing = signing_key;
     observed.vulnerability_databases = scanner::databases(ctx, &validated).await;
+    observed.keycloak = keycloak;
     write_status(store, ctx, &Observed::Applied(Box::new(observed))).await?;
     Ok(Action::requeue(RESYNC))
 }
@@ -148,6 +153,30 @@ async fn storage_unavailable(
     };
     write_status(store, ctx, &observed).await?;
     Err(Error::Storage(error))
+}
+
+/// Keycloak refuses the store's realm, scopes or client secret, or does not answer: KeycloakReady=False with
+/// Keycloak's answer, a Warning event, and a retry with backoff. Nothing is applied meanwhile: zot would not start
+/// (an unknown realm, an unreachable Keycloak) or not sign anyone in, and running pods keep their configuration.
+async fn keycloak_unavailable(
+    store: &ZotArtifactStore,
+    ctx: &Context,
+    error: crate::keycloak::Error,
+) -> Result<Action, Error> {
+    let observed = Observed::KeycloakUnavailable {
+        reason: error.reason().to_string(),
+        message: error.to_string(),
+    };
+    write_status(store, ctx, &observed).await?;
+    super::events::publish(
+        ctx,
+        store,
+        kube::runtime::events::EventType::Warning,
+        error.reason(),
+        error.to_string(),
+    )
+    .await;
+    Err(Error::Keycloak(error))
 }
 
 /// Applies the desired children (in the order of the one table of kinds), prunes the unwanted ones and announces

@@ -84,5 +84,22 @@ pub fn gaps(store: &ValidatedStore, platform: &Platform) -> Vec<Gap> {
             reason: "the ServiceMonitor scrapes without credentials, but with rbac.enabled zot serves /metrics only to rbac.metricsUsers; set rbac.anonymousMetrics: true".to_string(),
         });
     }
+    if spec.rbac.enabled
+        && spec.rbac.keycloak.is_some()
+        && super::endpoints(store, platform).external.is_none()
+    {
+        gaps.push(Gap {
+            field: "spec.rbac.keycloak".to_string(),
+            reason: format!(
+                "Keycloak sends the browser back to zot's external URL, and the store has none: zot would name http://0.0.0.0:{}/zot/auth/callback/oidc as its redirect URI, which no browser reaches; publish the store with a host ({})",
+                crate::api::names::ZOT_PORT,
+                if platform.openshift {
+                    "networking.route.enabled, or networking.ingress.host"
+                } else {
+                    "networking.ingress.host"
+                }
+            ),
+        });
+    }
     gaps
 }

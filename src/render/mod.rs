@@ -47,7 +47,7 @@ pub use network::network_policy;
 pub use route::{
     ROUTER_TIMEOUT, ROUTER_TIMEOUT_ANNOTATION, RoutePlan, default_host, route, route_plan,
 };
-pub use secrets::{config_hash, config_secret, oidc_secret};
+pub use secrets::{config_hash, config_secret, oidc_secret, session_secret};
 pub use service::{headless_service, main_service, metrics_service};
 pub use storage::database_claim;
 pub use trust::{
@@ -84,6 +84,10 @@ pub struct Inputs {
     /// config hash: zot re-checks every signature against its trust store when it starts, so a new key rolls the
     /// pods.
     pub trusted_key: Option<String>,
+    /// The keys of zot's session cookies, as the Secret `<store>-session` holds them, or new random ones when it
+    /// does not exist yet (the controller makes them). Without them (offline rendering) that Secret is not
+    /// rendered.
+    pub session_keys: Option<zot::SessionKeys>,
 }
 
 impl fmt::Debug for Inputs {
@@ -104,6 +108,10 @@ impl fmt::Debug for Inputs {
             )
             .field("trusted_ca_version", &self.trusted_ca_version)
             .field("trusted_key", &self.trusted_key)
+            .field(
+                "session_keys",
+                &self.session_keys.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -119,6 +127,8 @@ pub struct Desired {
     /// `<store>-oidc`: Keycloak client id and secret for zot's OpenID provider; only with Keycloak and a known
     /// client secret.
     pub oidc_secret: Option<Secret>,
+    /// `<store>-session`: the keys of zot's session cookies; only with authentication on and known keys.
+    pub session_secret: Option<Secret>,
     /// `<store>-db`: the embedded database's volume with remote storage.
     pub database_claim: Option<PersistentVolumeClaim>,
     /// The main Service, the headless Service (StatefulSet) and the metrics Service, in that order.
@@ -160,6 +170,7 @@ impl Desired {
             service_account,
             config_secret,
             oidc_secret,
+            session_secret,
             database_claim,
             services,
             network_policy,
@@ -174,7 +185,10 @@ impl Desired {
         } = self;
         Objects {
             service_accounts: vec![service_account],
-            secrets: std::iter::once(config_secret).chain(oidc_secret).collect(),
+            secrets: std::iter::once(config_secret)
+                .chain(oidc_secret)
+                .chain(session_secret)
+                .collect(),
             config_maps: trusted_ca_bundle.into_iter().collect(),
             claims: database_claim.into_iter().collect(),
             services,
@@ -219,6 +233,7 @@ pub fn desired(store: &ValidatedStore, platform: &Platform, inputs: &Inputs) -> 
         service_account: meta::service_account(store),
         config_secret: config_secret(store, &with_redis_password(config, inputs)),
         oidc_secret: oidc_secret(store, inputs),
+        session_secret: session_secret(store, inputs),
         database_claim: database_claim(store),
         services,
         network_policy: network_policy(store),

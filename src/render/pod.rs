@@ -13,8 +13,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::api::names::{
     self, CONFIG_DIR, CONFIG_FILE, CONTAINER, COSIGN_DIR, COSIGN_PUBLIC_KEY_FILE, DATA_DIR,
-    DATA_VOLUME, GCS_DIR, HTPASSWD_DIR, OIDC_DIR, OIDC_FILE, SYNC_DIR, TLS_DIR, TMP_DIR, ZOT_PORT,
-    ZOT_PORT_NAME,
+    DATA_VOLUME, GCS_DIR, HTPASSWD_DIR, OIDC_DIR, OIDC_FILE, SESSION_DIR, SESSION_FILE, SYNC_DIR,
+    TLS_DIR, TMP_DIR, ZOT_PORT, ZOT_PORT_NAME,
 };
 use crate::platform::Platform;
 use crate::validate::{Backend, Database, ValidatedStore};
@@ -326,6 +326,14 @@ fn volumes_and_mounts(store: &ValidatedStore, platform: &Platform) -> Vec<(Volum
         out.push((trusted_ca_volume(store), TRUSTED_CA_DIR));
     }
     if spec.rbac.enabled {
+        out.push((
+            secret_volume(
+                "session",
+                &names.session_secret(),
+                &[(SESSION_FILE, SESSION_FILE)],
+            ),
+            SESSION_DIR,
+        ));
         if spec.rbac.keycloak.is_some() {
             out.push((
                 secret_volume("oidc", &names.oidc_secret(), &[(OIDC_FILE, OIDC_FILE)]),

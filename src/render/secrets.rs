@@ -1,11 +1,11 @@
-//! The Secrets the operator owns: zot's configuration and the composed OpenID credentials file.
+//! The Secrets the operator owns: zot's configuration, the composed OpenID credentials file and the session keys.
 use std::collections::BTreeMap;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use sha2::{Digest, Sha256};
 
-use crate::api::names::{CONFIG_FILE, OIDC_FILE};
+use crate::api::names::{CONFIG_FILE, OIDC_FILE, SESSION_FILE};
 use crate::validate::ValidatedStore;
 use crate::zot::{OpenIdCredentials, ZotConfig};
 
@@ -46,8 +46,29 @@ pub fn oidc_secret(store: &ValidatedStore, inputs: &Inputs) -> Option<Secret> {
     })
 }
 
+/// `<store>-session`: zot's session keys file ({"hashKey", "encryptKey"}), the same for every replica. The keys
+/// are made once by the controller (random) and read back from this Secret afterwards; rendered only with
+/// authentication on and keys known (not offline).
+pub fn session_secret(store: &ValidatedStore, inputs: &Inputs) -> Option<Secret> {
+    let keys = inputs
+        .session_keys
+        .as_ref()
+        .filter(|_| store.spec.rbac.enabled)?;
+    let json = serde_json::to_vec(keys).ok()?;
+    Some(Secret {
+        metadata: meta::owned(store, store.names().session_secret()),
+        type_: Some("Opaque".to_string()),
+        data: Some(BTreeMap::from([(
+            SESSION_FILE.to_string(),
+            ByteString(json),
+        )])),
+        ..Secret::default()
+    })
+}
+
 /// Hash of zot's configuration, of the versions of the Secrets the pods read, of the trusted CA bundle's
-/// version and of the signing public key's fingerprint: the pod-template annotation that rolls the pods when any of them changes.
+/// version, of the signing public key's fingerprint and of the session keys: the pod-template annotation that
+/// rolls the pods when any of them changes.
 pub fn config_hash(config: &ZotConfig, inputs: &Inputs) -> String {
     let mut hasher = Sha256::new();
     hasher.update(config.to_json().as_bytes());
@@ -59,6 +80,12 @@ pub fn config_hash(config: &ZotConfig, inputs: &Inputs) -> String {
     }
     if let Some(fingerprint) = &inputs.trusted_key {
         hasher.update(format!("\ntrusted-key {fingerprint}").as_bytes());
+    }
+    // zot reads its session keys once at start: new keys (the Secret was deleted and made anew) roll the pods.
+    if let Some(keys) = &inputs.session_keys {
+        hasher.update(b"\nsession ");
+        hasher.update(keys.hash_key.as_bytes());
+        hasher.update(keys.encrypt_key.as_deref().unwrap_or_default().as_bytes());
     }
     hex::encode(hasher.finalize())
 }

@@ -2,9 +2,10 @@
 use std::collections::BTreeMap;
 
 use crate::api::names::{
-    self, DATA_DIR, GCS_DIR, HTPASSWD_DIR, OIDC_DIR, OIDC_FILE, SYNC_DIR, TLS_DIR,
+    self, DATA_DIR, GCS_DIR, HTPASSWD_DIR, OIDC_DIR, OIDC_FILE, SESSION_DIR, SESSION_FILE,
+    SYNC_DIR, TLS_DIR,
 };
-use crate::api::v1alpha1::{self as api, RbacSpec, SbomFormat};
+use crate::api::v1alpha1::{self as api, GROUPS_CLAIM, RbacSpec, SbomFormat};
 use crate::platform::Platform;
 use crate::validate::{Backend, Database, ValidatedStore};
 use crate::zot;
@@ -211,38 +212,48 @@ fn http(store: &ValidatedStore, platform: &Platform) -> zot::HttpConfig {
         ..zot::TlsConfig::default()
     });
     let rbac = &store.spec.rbac;
+    let external_url = endpoints(store, platform).external;
+    // Behind a TLS-terminating Route or Ingress zot serves plain HTTP and would send its session cookies without
+    // the Secure flag: browsers reach it over HTTPS, so ask for it (with tls zot sets it itself).
+    let secure_session = (tls.is_none()
+        && external_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")))
+    .then_some(true);
     zot::HttpConfig {
         address: Some("0.0.0.0".to_string()),
         port: Some(names::ZOT_PORT.to_string()),
-        external_url: endpoints(store, platform).external,
+        external_url,
         realm: Some("zot".to_string()),
         tls,
-        auth: rbac.enabled.then(|| auth(rbac)),
+        auth: rbac.enabled.then(|| zot::AuthConfig {
+            secure_session,
+            ..auth(rbac)
+        }),
         access_control: rbac.enabled.then(|| access_control(rbac)),
         ..zot::HttpConfig::default()
     }
 }
 
+/// zot's authentication. With Keycloak: zot's `oidc` provider at the realm's issuer, users named by the claim the
+/// spec says (zot's own default would be `email`) and groups from the `groups` claim, whose scope is requested when
+/// policies name groups. Session cookies (the sign-in's state and the session itself) are signed and encrypted with
+/// keys from a file every replica mounts, so that a sign-in started on one pod completes on another and a session
+/// is valid on all. No session driver: zot refuses session keys with its redis driver, and its OpenID client would
+/// then sign the state cookie with a random key per process; with remote storage the session lives in the cookie,
+/// with filesystem storage on the data volume.
 fn auth(rbac: &RbacSpec) -> zot::AuthConfig {
+    let scopes = rbac.keycloak_scopes();
     let openid = rbac.keycloak.as_ref().map(|keycloak| {
-        let scopes = if keycloak.scopes.is_empty() {
-            vec![
-                "openid".to_string(),
-                "profile".to_string(),
-                "email".to_string(),
-            ]
-        } else {
-            keycloak.scopes.clone()
-        };
         let provider = zot::OpenIdProvider {
             credentials_file: Some(format!("{OIDC_DIR}/{OIDC_FILE}")),
             name: Some("Keycloak".to_string()),
-            issuer: Some(format!(
-                "{}/realms/{}",
-                keycloak.url.trim_end_matches('/'),
-                keycloak.realm
-            )),
+            issuer: Some(keycloak.issuer()),
             scopes: Some(scopes),
+            claim_mapping: Some(zot::OpenIdClaimMapping {
+                username: Some(keycloak.username_claim().to_string()),
+                groups: Some(GROUPS_CLAIM.to_string()),
+            }),
             ..zot::OpenIdProvider::default()
         };
         zot::OpenIdConfig {
@@ -257,6 +268,7 @@ fn auth(rbac: &RbacSpec) -> zot::AuthConfig {
         // Command-line clients of an OpenID-only registry sign in with API keys created in zot.
         apikey: openid.as_ref().map(|_| true),
         openid,
+        session_keys_file: Some(format!("{SESSION_DIR}/{SESSION_FILE}")),
         ..zot::AuthConfig::default()
     }
 }

@@ -34,6 +34,7 @@ pub(super) fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactS
     conditions.extend(vulnerability_database_ready(
         &applied.vulnerability_databases,
     ));
+    conditions.extend(applied.keycloak.as_ref().map(keycloak_ready));
     conditions.extend(applied.security_context.as_deref().map(security_context));
     conditions.push(degraded(&applied.gaps));
     let status = ZotArtifactStoreStatus {
@@ -121,6 +122,31 @@ fn signing_ready(signing: &SigningState) -> Condition {
             record.secret_name,
             signing.public_field,
             record.public_key_fingerprint
+        ),
+    )
+}
+
+fn keycloak_ready(verified: &crate::keycloak::Verified) -> Condition {
+    condition(
+        types::KEYCLOAK_READY,
+        true,
+        if verified.secret_checked {
+            "ClientAccepted"
+        } else {
+            "RealmFound"
+        },
+        format!(
+            "the realm {} answers with its issuer and the requested scopes{}",
+            verified.issuer,
+            if verified.secret_checked {
+                format!(
+                    ", and Keycloak accepts the client {} with its secret",
+                    verified.client_id
+                )
+            } else {
+                "; it offers no token introspection, so the client secret was not checked"
+                    .to_string()
+            }
         ),
     )
 }

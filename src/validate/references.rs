@@ -123,7 +123,11 @@ pub fn redis_password(
 }
 /// Secret references must not name the Secrets the operator owns: it would overwrite them.
 pub(super) fn check_secret_names(spec: &ZotArtifactStoreSpec, names: &Names) -> Check {
-    let owned = [names.config_secret(), names.oidc_secret()];
+    let owned = [
+        names.config_secret(),
+        names.oidc_secret(),
+        names.session_secret(),
+    ];
     let signing = spec
         .supply_chain
         .signing

@@ -345,6 +345,8 @@ fn a_reference_to_a_secret_the_operator_owns_is_refused() {
     let r = refusal("tls: {enabled: true, secretName: zot-config}");
     assert_eq!(r.field, "spec.tls.secretName");
     assert!(r.reason.contains("zot-config"));
+    let r = refusal("tls: {enabled: true, secretName: zot-session}");
+    assert!(r.reason.contains("zot-session"));
 }
 
 #[test]

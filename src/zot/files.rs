@@ -31,7 +31,7 @@ pub struct OpenIdCredentials {
 
 /// `http.auth.sessionKeysFile`: keys for the session cookie. Shared keys let sessions survive restarts and
 /// work across replicas.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SessionKeys {
     /// HMAC key authenticating the cookie (32 or 64 random bytes recommended).

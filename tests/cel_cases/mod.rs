@@ -16,7 +16,6 @@ pub const ROOT: &str = "";
 pub const URL: &str = "must be an http:// or https:// URL";
 pub const ROOT_DIRECTORY: &str = "must start with /, e.g. /zot";
 pub const DURATION: &str = "must be a duration such as 24h, 90m or 1h30m";
-pub const SCRAPE_INTERVAL: &str = "must be a duration such as 30s or 1m";
 pub const COUNT_OR_PERCENT: &str = "must be a number of pods (e.g. 2) or a percentage (e.g. 50%)";
 pub const TABLE_PREFIX: &str = "may contain only letters, digits, '_', '-' and '.'";
 pub const REDIS_URL: &str = "must be redis://host:port[/db] or rediss://…, without user or password: put the password in a Secret and name it in passwordSecretRef";
@@ -667,14 +666,6 @@ pub fn cases() -> Vec<Case> {
         accepted(
             "a clean metrics path with several segments is accepted",
             "{metrics: {prometheus: {path: /internal/metrics.v1}}}",
-        ),
-        refused(
-            "a scrape interval that is no duration is refused",
-            "{metrics: {prometheus: {serviceMonitor: {enabled: true, interval: 30 seconds}}}}",
-            &[(
-                "spec.metrics.prometheus.serviceMonitor.interval",
-                SCRAPE_INTERVAL,
-            )],
         ),
         accepted(
             "a custom metrics path and a 30s scrape interval are accepted",

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use zot_operator::api::v1alpha1::ZotArtifactStore;
 use zot_operator::cli::{RenderError, render_text};
 use zot_operator::platform::Platform;
-use zot_operator::render::{Inputs, oidc_secret};
+use zot_operator::render::{Inputs, oidc_secret, session_secret};
 use zot_operator::validate::validate;
 
 /// Kinds the pods need; the others (Services, NetworkPolicy, PDB, Ingress, HPA, ServiceMonitor, Route) are not
@@ -294,14 +294,25 @@ pub fn prepare_rendered(
         .into_iter()
         .map(|s| with_kind(serde_json::to_value(s).unwrap(), "Secret"))
         .collect();
-    // The OIDC Secret is composed by the operator from the Keycloak client secret at apply time, not offline.
+    // The OIDC Secret is composed by the operator from the Keycloak client secret at apply time, and the session
+    // keys are made by the operator once: neither is rendered offline.
     let typed: ZotArtifactStore = serde_json::from_value(object.clone()).unwrap();
     let validated = validate(&typed, namespace).unwrap();
     let inputs = Inputs {
         keycloak_client_secret: Some("placeholder".to_string()),
+        session_keys: Some(zot_operator::zot::SessionKeys {
+            hash_key: "placeholder-hash-key-of-64-characters-".repeat(2)[..64].to_string(),
+            encrypt_key: Some("placeholder-encrypt-key-32-chars".to_string()),
+        }),
         ..Inputs::default()
     };
-    if let Some(secret) = oidc_secret(&validated, &inputs) {
+    for secret in [
+        oidc_secret(&validated, &inputs),
+        session_secret(&validated, &inputs),
+    ]
+    .into_iter()
+    .flatten()
+    {
         objects.push(with_kind(serde_json::to_value(secret).unwrap(), "Secret"));
     }
     // The signing key pair the operator creates when the spec names no Secret of the user's.

@@ -54,7 +54,7 @@ fn quantity() -> impl Strategy<Value = Value> {
 }
 
 fn secret_name() -> impl Strategy<Value = Value> {
-    prop_oneof![9 => pick(&["creds", "tls-cert"]), 1 => pick(&["zot-config", "zot-oidc"])]
+    prop_oneof![9 => pick(&["creds", "tls-cert"]), 1 => pick(&["zot-config", "zot-oidc", "zot-session"])]
 }
 
 /// Usually `section` when `wanted`, sometimes the opposite: mismatched sections must be refused, not crash.

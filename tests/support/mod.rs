@@ -328,6 +328,7 @@ pub async fn delete_ns(client: Client, name: &str) {
         .delete(name, &DeleteParams::default())
         .await;
 }
+pub mod keycloak;
 pub mod operator;
 pub mod registry;
 pub mod services;

@@ -38,8 +38,8 @@ pub const RBAC_NEEDS_SIGN_IN: &str =
     "rbac.enabled needs a way to sign in: set rbac.keycloak, rbac.htpasswd or both";
 /// An image tag that is neither an OCI tag nor a digest.
 pub const IMAGE_TAG: &str = "must be an OCI tag (letters, digits, '_', '.' and '-', starting with a letter, digit or '_', at most 128 characters, e.g. v2.1.20) or a digest such as sha256:<64 hex digits>";
-/// metrics.prometheus.serviceMonitor written as a boolean.
-pub const SERVICE_MONITOR_BOOLEAN: &str = "is an object, not a boolean: write serviceMonitor: {enabled: true} (optionally with interval and labels) for a ServiceMonitor with the defaults";
+/// metrics.prometheus.serviceMonitor written as neither a boolean nor an object.
+pub const SERVICE_MONITOR_FORM: &str = "must be true (a ServiceMonitor with the defaults), false, or an object such as {enabled: true, interval: 30s, labels: {release: prometheus}}";
 /// A positive quantity.
 pub const POSITIVE_QUANTITY: &str = "must be a positive quantity such as 5Gi or 500Mi";
 /// minAvailable and maxUnavailable together.

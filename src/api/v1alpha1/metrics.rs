@@ -53,9 +53,14 @@ pub struct PrometheusSpec {
     #[x_kube(validation = Rule::new("self.startsWith('/') && !self.startsWith('/v2') && self != '/' && !self.endsWith('/') && !self.endsWith('/.') && !self.endsWith('/..') && !self.contains('//') && !self.contains('/./') && !self.contains('/../')")
         .message(messages::METRICS_PATH))]
     pub path: String,
-    /// A ServiceMonitor for the Prometheus Operator (OpenShift user-workload monitoring). An object: write
-    /// `serviceMonitor: {enabled: true}` for one with the defaults (`serviceMonitor: true` is refused).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A ServiceMonitor for the Prometheus Operator (OpenShift user-workload monitoring): `true` for one with the
+    /// defaults (the same as `{enabled: true}`), `false` for none, or an object with enabled, interval and labels.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "service_monitor_or_switch"
+    )]
+    #[schemars(schema_with = "service_monitor_schema")]
     pub service_monitor: Option<ServiceMonitorSpec>,
 }
 
@@ -68,6 +73,46 @@ impl Default for PrometheusSpec {
             service_monitor: None,
         }
     }
+}
+
+/// Reads `serviceMonitor: true|false` as `{enabled: true|false}` and the object as it is; anything else is an
+/// error that says what to write (the untyped schema lets the API server store it).
+fn service_monitor_or_switch<'de, D>(
+    deserializer: D,
+) -> Result<Option<ServiceMonitorSpec>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::Bool(enabled) => Ok(Some(ServiceMonitorSpec {
+            enabled,
+            ..ServiceMonitorSpec::default()
+        })),
+        object @ serde_json::Value::Object(_) => serde_json::from_value(object)
+            .map(Some)
+            .map_err(|e| D::Error::custom(format!("metrics.prometheus.serviceMonitor: {e}"))),
+        _ => Err(D::Error::custom(format!(
+            "metrics.prometheus.serviceMonitor {}",
+            messages::SERVICE_MONITOR_FORM
+        ))),
+    }
+}
+
+/// The object's schema without its `type`, so that the API server also takes a boolean. An untyped node must
+/// preserve unknown fields to stay structural; `properties` still validate the object form (interval's rule
+/// included), and a boolean or an object are the only values the operator reads (anything else: Ready=False).
+fn service_monitor_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut schema = generator.subschema_for::<ServiceMonitorSpec>();
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("type");
+        object.insert(
+            "x-kubernetes-preserve-unknown-fields".to_string(),
+            serde_json::Value::Bool(true),
+        );
+    }
+    schema
 }
 
 fn default_metrics_port() -> i32 {
@@ -86,11 +131,10 @@ pub struct ServiceMonitorSpec {
     /// Create the ServiceMonitor. Defaults to false.
     #[serde(default)]
     pub enabled: bool,
-    /// Scrape interval, e.g. `30s`. Defaults to Prometheus' own interval.
+    /// Scrape interval, a duration such as `30s` or `1m`. Defaults to Prometheus' own interval.
+    // A pattern, not a CEL rule: the API server runs no CEL below serviceMonitor's untyped node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 32))]
-    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(ms|s|m|h))+$')")
-        .message("must be a duration such as 30s or 1m"))]
+    #[schemars(length(max = 32), regex(pattern = r"^([0-9]+(ms|s|m|h))+$"))]
     pub interval: Option<String>,
     /// Extra labels of the ServiceMonitor, e.g. the `release` label a Prometheus selects monitors by.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

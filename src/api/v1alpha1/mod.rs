@@ -32,7 +32,10 @@ pub use networking::{
     IngressSpec, IngressTls, NetworkPolicySpec, NetworkingSpec, RouteSpec, RouteTermination,
     ServiceSpec, ServiceType,
 };
-pub use rbac::{AccessPolicy, Action, KeycloakSpec, RbacSpec};
+pub use rbac::{
+    AccessPolicy, Action, DEFAULT_USERNAME_CLAIM, GROUPS_CLAIM, GROUPS_SCOPE, KeycloakSpec,
+    RbacSpec,
+};
 pub use scaling::{AutoscalingSpec, PodDisruptionBudgetSpec};
 pub use spec::{LogLevel, ZotArtifactStore, ZotArtifactStoreSpec};
 pub use status::{Endpoints, Phase, SigningStatus, StorageStatus, ZotArtifactStoreStatus};

@@ -38,10 +38,12 @@ pub struct RbacSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub anonymous_policy: Vec<Action>,
-    /// Groups (from Keycloak's groups claim) whose members may do everything on every repository.
+    /// Groups (from Keycloak's `groups` claim, see keycloak.scopes) whose members may do everything on every
+    /// repository.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub admin_groups: Vec<String>,
-    /// Users who may do everything on every repository (htpasswd names, or Keycloak users' `email` claim).
+    /// Users who may do everything on every repository (htpasswd names, or Keycloak users by the claim
+    /// keycloak.usernameClaim names: their Keycloak user name by default).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub admin_users: Vec<String>,
     /// Users allowed to read zot's /metrics endpoint once authentication is on.
@@ -55,7 +57,14 @@ pub struct RbacSpec {
 }
 
 /// A Keycloak realm and client. The client secret is never written into zot's configuration: the operator
-/// keeps it, with the client id, in a Secret it owns (`<store>-oidc`) that is mounted into zot.
+/// keeps it, with the client id, in a Secret it owns (`<store>-oidc`) that is mounted into zot. Before zot is
+/// (re)started with it, the operator asks Keycloak: the realm's OpenID discovery must answer with the issuer
+/// `<url>/realms/<realm>` and list the requested scopes, and the client secret must be accepted (token
+/// introspection); otherwise KeycloakReady is False with Keycloak's answer and running pods keep their
+/// configuration. The client's redirect URI is `<external URL>/zot/auth/callback/oidc`: the Route's host on
+/// OpenShift, the Ingress host on Kubernetes (set networking.ingress.host, or networking.route for OpenShift;
+/// without either, browsers cannot return to zot and the store is Degraded). Sessions are shared by every
+/// replica through keys in the Secret `<store>-session`, which the operator creates once.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct KeycloakSpec {
@@ -71,10 +80,65 @@ pub struct KeycloakSpec {
     pub client_id: String,
     /// Secret key holding the client secret.
     pub client_secret_ref: SecretKeyRef,
-    /// OpenID scopes requested at sign-in. Defaults to openid, profile and email; add the scope that maps
-    /// group membership into the `groups` claim for group policies.
+    /// OpenID scopes requested at sign-in. Defaults to openid, profile and email, and `groups` too when a policy
+    /// or adminGroups names a group: the realm then needs a client scope called `groups`, assigned to the client,
+    /// with a Group Membership mapper that puts group names (full path off) into the `groups` claim (zot reads
+    /// groups from that claim only). Set to replace the defaults entirely.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
+    /// The claim that names a signed-in user in policies (users, adminUsers, metricsUsers) and API keys:
+    /// `preferred_username` (the default: the Keycloak user name, unique in the realm and not editable by users
+    /// unless the realm allows it), `email` (zot does not check email_verified), `sub` or another string claim.
+    /// When a user's token lacks it, zot falls back to `email`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256))]
+    pub username_claim: Option<String>,
+}
+
+impl KeycloakSpec {
+    /// The claim zot names users by (see `usernameClaim`).
+    pub fn username_claim(&self) -> &str {
+        self.username_claim
+            .as_deref()
+            .unwrap_or(DEFAULT_USERNAME_CLAIM)
+    }
+
+    /// The issuer: `<url>/realms/<realm>`.
+    pub fn issuer(&self) -> String {
+        format!("{}/realms/{}", self.url.trim_end_matches('/'), self.realm)
+    }
+}
+
+/// The claim that names a Keycloak user by default: the user name.
+pub const DEFAULT_USERNAME_CLAIM: &str = "preferred_username";
+/// The claim zot reads groups from (zot's default; the operator configures it explicitly).
+pub const GROUPS_CLAIM: &str = "groups";
+/// The scope requested for the groups claim when policies name groups.
+pub const GROUPS_SCOPE: &str = "groups";
+
+impl RbacSpec {
+    /// Whether a policy or adminGroups names a group.
+    pub fn names_groups(&self) -> bool {
+        !self.admin_groups.is_empty() || self.policies.iter().any(|p| !p.groups.is_empty())
+    }
+
+    /// The scopes zot requests at sign-in (see `keycloak.scopes`).
+    pub fn keycloak_scopes(&self) -> Vec<String> {
+        let Some(keycloak) = &self.keycloak else {
+            return Vec::new();
+        };
+        if !keycloak.scopes.is_empty() {
+            return keycloak.scopes.clone();
+        }
+        let mut scopes: Vec<String> = ["openid", "profile", "email"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        if self.names_groups() {
+            scopes.push(GROUPS_SCOPE.to_string());
+        }
+        scopes
+    }
 }
 
 /// One access policy.
@@ -86,11 +150,11 @@ pub struct AccessPolicy {
     /// Repository globs the policy applies to, e.g. `team-a/**` or `**` for all.
     #[schemars(length(min = 1))]
     pub repositories: Vec<String>,
-    /// User names: htpasswd users, or Keycloak users by the `email` claim of their token (zot's default
-    /// identity claim; the operator configures no other).
+    /// User names: htpasswd users, or Keycloak users by the claim keycloak.usernameClaim names (by default
+    /// `preferred_username`, their Keycloak user name).
     #[serde(default)]
     pub users: Vec<String>,
-    /// Group names from Keycloak's groups claim.
+    /// Group names from Keycloak's `groups` claim (see keycloak.scopes).
     #[serde(default)]
     pub groups: Vec<String>,
     /// What the users and groups may do.

@@ -37,6 +37,7 @@ pub(super) const S3_REDIS: &str = "storage:\n  type: s3\n  s3:\n    bucket: imag
 pub(super) const KEYCLOAK: &str = "rbac:\n  enabled: true\n  keycloak:\n    url: https://sso.example.com/\n    realm: dev\n    clientId: zot\n    clientSecretRef: {name: kc, key: client-secret}\n";
 
 mod config;
+mod keycloak;
 mod objects;
 mod openshift;
 mod pod;
