@@ -16,6 +16,7 @@
 #        kopium (Rust, from crates.io: generates src/openshift/generated/ from ../shared/crds in `make generate`;
 #          hack/openshift-types.sh checks its output by a stamp without it, so it is not in the default set)
 #        minio, minio-admin (hack/minio-admin), fake-gcs-server, azurite (npm): the object stores hack/services.sh runs
+#        cosign (github.com/sigstore/cosign/v2): signs images on real zot pods in tests/supply_chain.rs
 #        keycloak (Maven Central's keycloak-quarkus-dist zip): the OpenID Connect provider `hack/services.sh up keycloak`
 #          runs for the rbac.keycloak tests
 set -euo pipefail
@@ -56,6 +57,7 @@ version_of() {
     minio-admin) echo "$MINIO_MADMIN_VERSION-$(minio_admin_source_hash)" ;;
     fake-gcs-server) echo "$FAKE_GCS_SERVER_VERSION" ;;
     azurite) echo "$AZURITE_VERSION" ;;
+    cosign) echo "$COSIGN_VERSION" ;;
     keycloak) echo "$KEYCLOAK_VERSION" ;;
     *) die "unknown tool '$1'" ;;
   esac
@@ -333,6 +335,24 @@ build_azurite() {
   done
 }
 
+# cosign, which tests/supply_chain.rs signs images with (offline: a key file, no transparency log), from its module
+# with the release's version stamped in as its Makefile does (CGO_ENABLED=0: no PIV/PKCS#11 keys, which we do not use).
+build_cosign() {
+  local out=$1 w total ldflags pkg=sigs.k8s.io/release-utils/version
+  w=$(wrapper cosign)
+  ldflags="-s -w -buildid= -X $pkg.gitVersion=$COSIGN_VERSION -X $pkg.gitTreeState=clean"
+  ldflags+=" -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  log "cosign: downloading the modules of cosign $COSIGN_VERSION"
+  (cd "$w" && go get "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION") >&2 || die "cosign: go get failed"
+  total=$(cd "$w" && go list -deps github.com/sigstore/cosign/v2/cmd/cosign | wc -l) ||
+    die "cosign: resolving its packages failed"
+  log "cosign: compiling $total packages (several minutes on 2 cores the first time)"
+  compile_with_progress cosign "$out" "$total" \
+    go -C "$w" build -v -trimpath -ldflags "$ldflags" -o "$out/cosign" github.com/sigstore/cosign/v2/cmd/cosign ||
+    return 1
+  "$out/cosign" version >/dev/null 2>&1 || die "cosign: the built binary does not run"
+}
+
 # Keycloak, the OpenID Connect provider of the test platform (hack/services.sh up keycloak): the Quarkus distribution
 # zip from Maven Central through the machine's Maven (a local repository of its own in the cache, so that ~/.m2 does not
 # keep a second 177 MB copy), unpacked into the tool's folder. `keycloak` there runs bin/kc.sh on a JDK 21 or newer:
@@ -405,7 +425,7 @@ ensure() {
 # operator-sdk is not in the default set: the Go module proxy refuses github.com/operator-framework/operator-sdk's
 # go.mod (403 for v1.42.0), so building it fails with that message until it is served. See README "Test platform".
 ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol bundle-validate zot minio minio-admin fake-gcs-server azurite
-  keycloak)
+  keycloak cosign)
 # Built only when asked for: kopium by `make generate` (CI checks its output by a stamp), operator-sdk (refused).
 KNOWN_TOOLS=("${ALL_TOOLS[@]}" kopium operator-sdk)
 

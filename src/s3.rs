@@ -152,6 +152,11 @@ impl Client {
         Ok(Self { http })
     }
 
+    /// The operator's pooled HTTP client, also used to ask registries (see `crate::vulndb`).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Makes sure the bucket exists: creates it (in the target's region) when it does not.
     pub async fn ensure_bucket(&self, target: &Target) -> Result<Ensured, Error> {
         if self.bucket_exists(target).await? {

@@ -3,7 +3,9 @@
 //! Pure: the controller gathers [`Observed`] from its caches and hands it here; tests build it by value.
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
-use crate::api::v1alpha1::{Endpoints, Phase, StorageStatus, ZotArtifactStoreStatus};
+use crate::api::v1alpha1::{
+    Endpoints, Phase, SigningStatus, StorageStatus, ZotArtifactStoreStatus,
+};
 
 mod observed;
 mod running;
@@ -24,7 +26,28 @@ pub mod types {
     pub const DATABASE_READY: &str = "DatabaseReady";
     pub const ROUTE_READY: &str = "RouteReady";
     pub const SECURITY_CONTEXT_READY: &str = "SecurityContextReady";
+    pub const SIGNING_READY: &str = "SigningReady";
+    pub const VULNERABILITY_DATABASE_READY: &str = "VulnerabilityDatabaseReady";
     pub const KEYCLOAK_READY: &str = "KeycloakReady";
+}
+
+/// A database zot's scanner downloads, and whether its registry answered the operator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatabaseAnswer {
+    pub source: crate::vulndb::Source,
+    /// The error chain when the registry does not answer over HTTPS.
+    pub answer: Result<(), String>,
+}
+
+/// The key pair of signature verification as the controller found or created it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigningState {
+    /// What status.signing records.
+    pub record: SigningStatus,
+    /// Key of the Secret holding the public key the pods mount.
+    pub public_field: String,
+    /// keySize of the spec (applies to a pair the operator creates).
+    pub key_size: usize,
 }
 
 /// The workload (StatefulSet or Deployment) as its controller reports it.
@@ -109,6 +132,10 @@ pub struct Applied {
     pub endpoints: Endpoints,
     /// Version of zot in the pod template.
     pub zot_version: Option<String>,
+    /// The key pair zot trusts; None without signature verification.
+    pub signing: Option<SigningState>,
+    /// The databases of zot's vulnerability scanner; empty without the scanner.
+    pub vulnerability_databases: Vec<DatabaseAnswer>,
     /// Label selector of the pods.
     pub selector: String,
 }
@@ -381,6 +408,126 @@ mod tests {
         let s = compute(None, Some(1), &observed, at(1));
         assert_eq!(cond(&s, types::ROUTE_READY).reason, "Rejected");
         assert_eq!(cond(&s, types::READY).status, "False");
+    }
+
+    fn with_signing(algorithm: &str, created: bool) -> Observed {
+        Observed::Applied(Box::new(Applied {
+            signing: Some(SigningState {
+                record: SigningStatus {
+                    secret_name: "zot-signing-key".into(),
+                    algorithm: algorithm.into(),
+                    public_key_fingerprint: "sha256:ab".into(),
+                    created_by_operator: created,
+                },
+                public_field: "cosign.pub".into(),
+                key_size: 4096,
+            }),
+            ..Applied::default()
+        }))
+    }
+
+    #[test]
+    fn signing_ready_names_the_trusted_key_and_whether_key_size_applied() {
+        let s = compute(None, Some(1), &with_signing("RSA 4096-bit", true), at(1));
+        let c = cond(&s, types::SIGNING_READY);
+        assert_eq!(
+            (c.status.as_str(), c.reason.as_str()),
+            ("True", "KeyCreated")
+        );
+        assert_eq!(
+            c.message,
+            "zot trusts signatures of the RSA 4096-bit public key in Secret zot-signing-key (key cosign.pub, sha256:ab), created by the operator"
+        );
+        assert_eq!(
+            s.signing.as_ref().unwrap().public_key_fingerprint,
+            "sha256:ab"
+        );
+        let s = compute(None, Some(1), &with_signing("ECDSA P-256", false), at(1));
+        let c = cond(&s, types::SIGNING_READY);
+        assert_eq!(c.reason, "KeyFound");
+        assert!(
+            c.message
+                .ends_with("found in the Secret and used as it is: keySize 4096 applies only to a pair the operator creates"),
+            "{}",
+            c.message
+        );
+        let s = compute(None, Some(1), &with_signing("RSA 4096-bit", false), at(1));
+        assert!(
+            cond(&s, types::SIGNING_READY)
+                .message
+                .ends_with("found in the Secret and used as it is")
+        );
+        // Without signing: no condition, no record.
+        let s = compute(None, Some(1), &applied(1, 1, true), at(1));
+        assert!(s.signing.is_none());
+        assert!(s.conditions.iter().all(|c| c.type_ != types::SIGNING_READY));
+    }
+
+    #[test]
+    fn an_unreachable_vulnerability_database_is_said_in_its_condition_without_making_the_store_unready()
+     {
+        let source = |field: &'static str, reference: &str| crate::vulndb::Source {
+            field,
+            reference: reference.into(),
+        };
+        let answers = vec![
+            DatabaseAnswer {
+                source: source(
+                    "spec.extensions.search.cve.dbRepository",
+                    "ghcr.io/aquasecurity/trivy-db:2",
+                ),
+                answer: Err("error sending request: dns error".into()),
+            },
+            DatabaseAnswer {
+                source: source(
+                    "spec.extensions.search.cve.javaDbRepository",
+                    "mirror.example.com/java:1",
+                ),
+                answer: Ok(()),
+            },
+        ];
+        let observed = Observed::Applied(Box::new(Applied {
+            workload: Some(Workload {
+                desired: 1,
+                replicas: 1,
+                ready: 1,
+                rolled_out: true,
+            }),
+            vulnerability_databases: answers.clone(),
+            ..Applied::default()
+        }));
+        let s = compute(None, Some(1), &observed, at(1));
+        let c = cond(&s, types::VULNERABILITY_DATABASE_READY);
+        assert_eq!(
+            (c.status.as_str(), c.reason.as_str()),
+            ("False", "RegistryUnreachable")
+        );
+        assert!(
+            c.message.contains(
+                "ghcr.io/aquasecurity/trivy-db:2 (spec.extensions.search.cve.dbRepository): error sending request: dns error"
+            ),
+            "{}",
+            c.message
+        );
+        assert!(
+            !c.message.contains("mirror.example.com/java:1 ("),
+            "{}",
+            c.message
+        );
+        assert_eq!(cond(&s, types::READY).status, "True");
+        let all_ok: Vec<DatabaseAnswer> = answers
+            .into_iter()
+            .map(|a| DatabaseAnswer {
+                answer: Ok(()),
+                ..a
+            })
+            .collect();
+        let observed = Observed::Applied(Box::new(Applied {
+            vulnerability_databases: all_ok,
+            ..Applied::default()
+        }));
+        let s = compute(None, Some(1), &observed, at(1));
+        assert_eq!(cond(&s, types::VULNERABILITY_DATABASE_READY).status, "True");
     }
 
     fn with_bucket(bucket: BucketState) -> Observed {

@@ -595,6 +595,27 @@ fn edge_stores() -> Vec<Store> {
             "rbac-anonymous-only",
             json!({"rbac": {"enabled": true, "defaultPolicy": ["read"]}}),
         ),
+        Store::new(
+            "retention-every-setting",
+            json!({"storage": {"gc": true, "gcInterval": "10s", "gcDelay": "1s", "retention": {
+                "dryRun": true, "delay": "1s", "policies": [
+                    {"repositories": ["team/**", "tools/*"], "deleteReferrers": true, "deleteUntagged": false,
+                     "keepTags": [{"patterns": ["^v[0-9]+\\.[0-9]+$", "latest"], "mostRecentlyPushedCount": 2,
+                                   "mostRecentlyPulledCount": 1, "pushedWithin": "720h", "pulledWithin": "1h30m"},
+                                  {}]},
+                    {"repositories": ["**"]}]}}}),
+        ),
+        Store::new(
+            "cve-mirrors-and-sbom",
+            json!({"extensions": {"search": {"enabled": true, "cve": {"enabled": true,
+                "dbRepository": "mirror.example.com:8443/aquasecurity/trivy-db:2",
+                "javaDbRepository": "mirror.example.com/aquasecurity/trivy-java-db"}}},
+                "supplyChain": {"enabled": true, "sbom": {"enabled": true, "defaultFormat": "cyclonedx"}}}),
+        ),
+        Store::new(
+            "signing-default-secret",
+            json!({"supplyChain": {"enabled": true, "signing": {"enabled": true}}}),
+        ),
     ]);
     stores
 }

@@ -68,6 +68,11 @@ pub const HTPASSWD_DIR: &str = "/var/run/secrets/zot/htpasswd";
 pub const GCS_DIR: &str = "/var/run/secrets/zot/gcs";
 /// Directory of the sync credentials file.
 pub const SYNC_DIR: &str = "/var/run/secrets/zot/sync";
+/// zot's local cosign trust store, `<rootDirectory>/_cosign`: every file in it that parses as a PEM public key is
+/// trusted (zot v2.1.20 `pkg/extensions/imagetrust/cosign.go`). The signing Secret's public key is mounted here.
+pub const COSIGN_DIR: &str = "/var/lib/registry/_cosign";
+/// Name of the public key in [`COSIGN_DIR`].
+pub const COSIGN_PUBLIC_KEY_FILE: &str = "cosign.pub";
 /// Name of the volumeClaimTemplate of filesystem storage.
 pub const DATA_VOLUME: &str = "data";
 

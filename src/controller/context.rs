@@ -28,6 +28,10 @@ pub struct Context {
     /// Buckets this operator created, per store UID: the status records them, but a reconcile may start from a
     /// cached store whose status predates that record.
     created_buckets: Mutex<HashMap<String, (String, String)>>,
+    /// Recent answers of the registries of zot's vulnerability databases.
+    pub registry_answers: super::scanner::Answers,
+    /// Verdicts on signing key pairs already checked.
+    pub signing_verdicts: super::signing::Verdicts,
     /// Consecutive transient failures per store, for the backoff.
     failures: Mutex<HashMap<(String, String), u32>>,
     /// Whether every cache of `children` has listed once (set by the one task that waits for them: a reflector's
@@ -58,6 +62,8 @@ impl Context {
             s3,
             keycloak,
             created_buckets: Mutex::default(),
+            signing_verdicts: super::signing::Verdicts::default(),
+            registry_answers: super::scanner::Answers::default(),
             failures: Mutex::default(),
             caches_synced: AtomicBool::new(false),
         }

@@ -54,6 +54,16 @@ pub enum Error {
     /// Writing the store's status.
     #[error("patching the status: {0}")]
     PatchStatus(#[source] kube::Error),
+    /// Generating the store's signing key pair.
+    #[error("generating the signing key pair: {0}")]
+    SigningKey(String),
+    /// Creating the Secret of the store's signing key pair.
+    #[error("creating Secret {name} for the signing key pair: {source}")]
+    CreateSigningKey {
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
     /// Making the random keys of zot's session cookies (the operating system gave no random bytes).
     #[error("generating session keys: {0}")]
     GenerateSessionKeys(String),
@@ -76,6 +86,8 @@ impl Error {
             Error::DeleteWorkload(_) => "delete_workload",
             Error::PatchStatus(_) => "patch_status",
             Error::MissingMetadata(_) => "missing_metadata",
+            Error::SigningKey(_) => "signing_key",
+            Error::CreateSigningKey { .. } => "create_signing_key",
             Error::GenerateSessionKeys(_) => "session_keys",
         }
     }
@@ -151,7 +163,9 @@ pub fn error_policy(
         | Error::Finalizer(_)
         | Error::DeleteWorkload(_)
         | Error::GenerateSessionKeys(_)
-        | Error::PatchStatus(_) => {
+        | Error::PatchStatus(_)
+        | Error::SigningKey(_)
+        | Error::CreateSigningKey { .. } => {
             let wait = backoff(ctx.count_failure(&key));
             warn!(error = %error, category = error.category(), retry_in_s = wait.as_secs(), "reconcile failed");
             Action::requeue(wait)

@@ -15,8 +15,10 @@ mod platform_watch;
 mod pods;
 mod reconcile;
 mod report;
+mod scanner;
 mod session;
 mod signals;
+mod signing;
 
 use std::net::SocketAddr;
 

@@ -69,6 +69,9 @@ pub async fn observe(
         )),
         endpoints,
         zot_version: render::image_version(&image),
+        // Filled in by the pipeline, which checked the key before rendering.
+        signing: None,
+        vulnerability_databases: Vec::new(),
         selector: names::selector_string(&store.name),
     })
 }

@@ -14,7 +14,7 @@ use super::error::{Blocked, Error};
 use super::events::announce_changes;
 use super::observe::observe;
 use super::report::{report_unparsable, write_status};
-use super::{bucket, deletion, identity};
+use super::{bucket, deletion, identity, scanner, signing};
 use crate::api::v1alpha1::ZotArtifactStore;
 use crate::apply::{self, Change, Owner};
 use crate::render::{self, Desired};
@@ -78,12 +78,21 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
     }
     let References {
         validated,
-        inputs,
+        mut inputs,
         s3_keys,
     } = match dereference(store, ctx).await? {
         Ok(references) => references,
         Err(blocked) => return refuse(store, ctx, blocked).await,
     };
+    let signing_key = match signing::ensure(ctx, store, &validated).await? {
+        Some(Ok(state)) => Some(state),
+        Some(Err(blocked)) => return refuse(store, ctx, blocked).await,
+        None => None,
+    };
+    // The pods trust the public key they mount at start: a new key rolls them.
+    inputs.trusted_key = signing_key
+        .as_ref()
+        .map(|s| s.record.public_key_fingerprint.clone());
     deletion::keep_finalizer(ctx, store, deletion::wanted(&validated)).await?;
     let bucket = match bucket::prepare(ctx, store, &validated, s3_keys).await {
         Ok(bucket) => bucket,
@@ -97,6 +106,8 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
     let uid = apply_children(store, ctx, &validated, desired).await?;
     replace_stuck_pods(ctx, &validated, &uid).await;
     let mut observed = observe(&validated, ctx, &uid, bucket).await?;
+    observed.signing = signing_key;
+    observed.vulnerability_databases = scanner::databases(ctx, &validated).await;
     observed.keycloak = keycloak;
     write_status(store, ctx, &Observed::Applied(Box::new(observed))).await?;
     Ok(Action::requeue(RESYNC))

@@ -80,6 +80,10 @@ pub struct Inputs {
     /// resourceVersion of the `<store>-trusted-ca` ConfigMap (OpenShift). It is part of the config hash: zot
     /// reads its trusted CAs once at start, so a newly injected bundle rolls the pods.
     pub trusted_ca_version: Option<String>,
+    /// Fingerprint of the public key of supplyChain.signing, as the controller checked it. It is part of the
+    /// config hash: zot re-checks every signature against its trust store when it starts, so a new key rolls the
+    /// pods.
+    pub trusted_key: Option<String>,
     /// The keys of zot's session cookies, as the Secret `<store>-session` holds them, or new random ones when it
     /// does not exist yet (the controller makes them). Without them (offline rendering) that Secret is not
     /// rendered.
@@ -103,6 +107,7 @@ impl fmt::Debug for Inputs {
                 &self.destination_ca.as_ref().map(|_| "<pem>"),
             )
             .field("trusted_ca_version", &self.trusted_ca_version)
+            .field("trusted_key", &self.trusted_key)
             .field(
                 "session_keys",
                 &self.session_keys.as_ref().map(|_| "<redacted>"),

@@ -12,9 +12,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::api::names::{
-    self, CONFIG_DIR, CONFIG_FILE, CONTAINER, DATA_DIR, DATA_VOLUME, GCS_DIR, HTPASSWD_DIR,
-    OIDC_DIR, OIDC_FILE, SESSION_DIR, SESSION_FILE, SYNC_DIR, TLS_DIR, TMP_DIR, ZOT_PORT,
-    ZOT_PORT_NAME,
+    self, CONFIG_DIR, CONFIG_FILE, CONTAINER, COSIGN_DIR, COSIGN_PUBLIC_KEY_FILE, DATA_DIR,
+    DATA_VOLUME, GCS_DIR, HTPASSWD_DIR, OIDC_DIR, OIDC_FILE, SESSION_DIR, SESSION_FILE, SYNC_DIR,
+    TLS_DIR, TMP_DIR, ZOT_PORT, ZOT_PORT_NAME,
 };
 use crate::platform::Platform;
 use crate::validate::{Backend, Database, ValidatedStore};
@@ -364,6 +364,18 @@ fn volumes_and_mounts(store: &ValidatedStore, platform: &Platform) -> Vec<(Volum
         out.push((
             secret_volume("sync", &creds.name, &[(creds.key.as_str(), SYNC_FILE)]),
             SYNC_DIR,
+        ));
+    }
+    // Last: it is mounted inside the data volume. Only the public key of the signing Secret: the private key and
+    // its password never reach the pod.
+    if let Some(key) = store.signing_key() {
+        out.push((
+            secret_volume(
+                "cosign-public-key",
+                &key.secret,
+                &[(key.public_field.as_str(), COSIGN_PUBLIC_KEY_FILE)],
+            ),
+            COSIGN_DIR,
         ));
     }
     out

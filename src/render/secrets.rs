@@ -66,8 +66,9 @@ pub fn session_secret(store: &ValidatedStore, inputs: &Inputs) -> Option<Secret>
     })
 }
 
-/// Hash of zot's configuration, of the versions of the Secrets the pods read and of the trusted CA bundle's
-/// version: the pod-template annotation that rolls the pods when any of them changes.
+/// Hash of zot's configuration, of the versions of the Secrets the pods read, of the trusted CA bundle's
+/// version, of the signing public key's fingerprint and of the session keys: the pod-template annotation that
+/// rolls the pods when any of them changes.
 pub fn config_hash(config: &ZotConfig, inputs: &Inputs) -> String {
     let mut hasher = Sha256::new();
     hasher.update(config.to_json().as_bytes());
@@ -76,6 +77,9 @@ pub fn config_hash(config: &ZotConfig, inputs: &Inputs) -> String {
     }
     if let Some(version) = &inputs.trusted_ca_version {
         hasher.update(format!("\ntrusted-ca {version}").as_bytes());
+    }
+    if let Some(fingerprint) = &inputs.trusted_key {
+        hasher.update(format!("\ntrusted-key {fingerprint}").as_bytes());
     }
     // zot reads its session keys once at start: new keys (the Secret was deleted and made anew) roll the pods.
     if let Some(keys) = &inputs.session_keys {

@@ -106,10 +106,43 @@ fn storage(store: &ValidatedStore) -> zot::StorageConfig {
         gc: spec.gc,
         gc_interval: spec.gc_interval.clone(),
         gc_delay: spec.gc_delay.clone(),
+        retention: spec.retention.as_ref().map(retention),
         remote_cache,
         storage_driver: storage_driver(&store.backend),
         cache_driver,
         ..zot::StorageConfig::default()
+    }
+}
+
+/// storage.retention as zot reads it.
+fn retention(spec: &api::RetentionSpec) -> zot::RetentionConfig {
+    let count = |n: Option<i32>| n.and_then(|n| u32::try_from(n).ok());
+    zot::RetentionConfig {
+        dry_run: spec.dry_run.then_some(true),
+        delay: spec.delay.clone(),
+        policies: non_empty(
+            spec.policies
+                .iter()
+                .map(|p| zot::RetentionPolicy {
+                    repositories: Some(p.repositories.clone()),
+                    delete_referrers: Some(p.delete_referrers),
+                    delete_untagged: p.delete_untagged,
+                    keep_tags: non_empty(
+                        p.keep_tags
+                            .iter()
+                            .map(|k| zot::KeepTagsPolicy {
+                                patterns: non_empty(k.patterns.clone()),
+                                pulled_within: k.pulled_within.clone(),
+                                pushed_within: k.pushed_within.clone(),
+                                most_recently_pushed_count: count(k.most_recently_pushed_count),
+                                most_recently_pulled_count: count(k.most_recently_pulled_count),
+                            })
+                            .collect(),
+                    ),
+                    keep_untagged: None,
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -322,19 +355,7 @@ fn extensions(store: &ValidatedStore) -> Option<zot::ExtensionsConfig> {
         enable: Some(true),
         cve: (cve.is_some() || sbom.is_some()).then(|| zot::CveConfig {
             update_interval: cve.and_then(|c| c.update_interval.clone()),
-            trivy: sbom.map(|sbom| zot::TrivyConfig {
-                sbom: Some(zot::SbomConfig {
-                    enable: Some(true),
-                    format: Some(
-                        match sbom.default_format {
-                            SbomFormat::Spdx => "spdx-json",
-                            SbomFormat::Cyclonedx => "cyclonedx",
-                        }
-                        .to_string(),
-                    ),
-                }),
-                ..zot::TrivyConfig::default()
-            }),
+            trivy: trivy(cve, sbom),
         }),
     });
     let metrics = spec.metrics.enabled.then(|| zot::MetricsConfig {
@@ -376,6 +397,26 @@ fn extensions(store: &ValidatedStore) -> Option<zot::ExtensionsConfig> {
         ..zot::ExtensionsConfig::default()
     };
     (config != zot::ExtensionsConfig::default()).then_some(config)
+}
+
+/// `trivy`: the database mirrors of extensions.search.cve and the SBOM of supplyChain.sbom; None when neither is set.
+fn trivy(cve: Option<&api::CveSpec>, sbom: Option<&api::SbomSpec>) -> Option<zot::TrivyConfig> {
+    let config = zot::TrivyConfig {
+        db_repository: cve.and_then(|c| c.db_repository.clone()),
+        java_db_repository: cve.and_then(|c| c.java_db_repository.clone()),
+        sbom: sbom.map(|sbom| zot::SbomConfig {
+            enable: Some(true),
+            format: Some(
+                match sbom.default_format {
+                    SbomFormat::Spdx => "spdx-json",
+                    SbomFormat::Cyclonedx => "cyclonedx",
+                }
+                .to_string(),
+            ),
+        }),
+        ..zot::TrivyConfig::default()
+    };
+    (config != zot::TrivyConfig::default()).then_some(config)
 }
 
 fn sync(store: &ValidatedStore, sync: &api::SyncSpec) -> zot::SyncConfig {

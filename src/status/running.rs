@@ -2,7 +2,10 @@
 //! phase from those.
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
-use super::{Applied, BucketState, DatabaseState, RouteState, Workload, condition, types, unknown};
+use super::{
+    Applied, BucketState, DatabaseAnswer, DatabaseState, RouteState, SigningState, Workload,
+    condition, types, unknown,
+};
 use crate::api::v1alpha1::{Phase, ZotArtifactStoreStatus};
 
 /// Phase, conditions and counts of an applied store.
@@ -27,6 +30,10 @@ pub(super) fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactS
             .map(|d| database_ready(d, &workload)),
     );
     conditions.extend(route);
+    conditions.extend(applied.signing.as_ref().map(signing_ready));
+    conditions.extend(vulnerability_database_ready(
+        &applied.vulnerability_databases,
+    ));
     conditions.extend(applied.keycloak.as_ref().map(keycloak_ready));
     conditions.extend(applied.security_context.as_deref().map(security_context));
     conditions.push(degraded(&applied.gaps));
@@ -36,6 +43,7 @@ pub(super) fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactS
         selector: Some(applied.selector.clone()),
         endpoints: Some(applied.endpoints.clone()),
         zot_version: applied.zot_version.clone(),
+        signing: applied.signing.as_ref().map(|s| s.record.clone()),
         storage: match &applied.bucket {
             Some(BucketState::Ready(record)) => Some(record.clone()),
             _ => None,
@@ -43,6 +51,79 @@ pub(super) fn running(applied: &Applied) -> (Phase, Vec<Condition>, ZotArtifactS
         ..ZotArtifactStoreStatus::default()
     };
     (phase(ready, exists, &workload), conditions, status)
+}
+
+/// Whether the registries of the scanner's databases answer; None without the scanner. It does not make the store
+/// unready: the registry serves without a scanner.
+fn vulnerability_database_ready(answers: &[DatabaseAnswer]) -> Option<Condition> {
+    if answers.is_empty() {
+        return None;
+    }
+    let failed: Vec<String> = answers
+        .iter()
+        .filter_map(|a| {
+            a.answer
+                .as_ref()
+                .err()
+                .map(|e| format!("{} ({}): {e}", a.source.reference, a.source.field))
+        })
+        .collect();
+    let references: Vec<&str> = answers
+        .iter()
+        .map(|a| a.source.reference.as_str())
+        .collect();
+    Some(if failed.is_empty() {
+        condition(
+            types::VULNERABILITY_DATABASE_READY,
+            true,
+            "RegistryAnswers",
+            format!(
+                "the registries of zot's vulnerability databases answer over HTTPS from the operator's network: {}; zot downloads them at start and every updateInterval",
+                references.join(", ")
+            ),
+        )
+    } else {
+        condition(
+            types::VULNERABILITY_DATABASE_READY,
+            false,
+            "RegistryUnreachable",
+            format!(
+                "zot downloads its vulnerability databases over HTTPS, and from the operator's network no answer came for {}. Until zot has them it scans nothing and generates no SBOM (its search answers CVE queries with \"cve-db is not present\" and its log says \"failed to download trivy-db\"): set extensions.search.cve.dbRepository and javaDbRepository to a mirror zot can reach",
+                failed.join("; ")
+            ),
+        )
+    })
+}
+
+/// Which public key the pods trust, and whether keySize applied to it.
+fn signing_ready(signing: &SigningState) -> Condition {
+    let record = &signing.record;
+    let origin = if record.created_by_operator {
+        "created by the operator".to_string()
+    } else if record.algorithm == format!("RSA {}-bit", signing.key_size) {
+        "found in the Secret and used as it is".to_string()
+    } else {
+        format!(
+            "found in the Secret and used as it is: keySize {} applies only to a pair the operator creates",
+            signing.key_size
+        )
+    };
+    condition(
+        types::SIGNING_READY,
+        true,
+        if record.created_by_operator {
+            "KeyCreated"
+        } else {
+            "KeyFound"
+        },
+        format!(
+            "zot trusts signatures of the {} public key in Secret {} (key {}, {}), {origin}",
+            record.algorithm,
+            record.secret_name,
+            signing.public_field,
+            record.public_key_fingerprint
+        ),
+    )
 }
 
 fn keycloak_ready(verified: &crate::keycloak::Verified) -> Condition {

@@ -43,6 +43,38 @@ pub(super) fn is_image_tag(tag: &str) -> bool {
     });
     is_tag || is_digest
 }
+/// An OCI repository without scheme, as extensions.search.cve's database mirrors take it: a registry host (lower
+/// case, with an optional port), one or more path components, an optional tag.
+fn is_oci_repository(text: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    // [a-z0-9]+([<seps>][a-z0-9]+)*, where each separator run is one char of `single` or a run of `runs`.
+    let component = |part: &str, seps: &[char]| {
+        !part.is_empty()
+            && part.starts_with(alnum)
+            && part.ends_with(alnum)
+            && part.chars().all(|c| alnum(c) || seps.contains(&c))
+    };
+    let (rest, tag) = match text.rsplit_once(':') {
+        Some((rest, tag)) if !tag.contains('/') => (rest, Some(tag)),
+        _ => (text, None),
+    };
+    if tag.is_some_and(|t| t.is_empty() || !is_image_tag(t) || t.contains(':')) {
+        return false;
+    }
+    let mut parts = rest.split('/');
+    let host = parts.next().unwrap_or_default();
+    let (name, port) = match host.split_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
+    };
+    let host_ok = component(name, &['.', '-'])
+        && ["..", ".-", "-.", "--"]
+            .iter()
+            .all(|run| !name.contains(run))
+        && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    let path: Vec<&str> = parts.collect();
+    host_ok && !path.is_empty() && path.iter().all(|p| component(p, &['.', '_', '-']))
+}
 fn is_duration(text: &str, units: &[&str]) -> bool {
     super::formats::duration_seconds(text).is_some()
         && text
@@ -186,6 +218,37 @@ pub(super) fn check_formats(spec: &ZotArtifactStoreSpec) -> Check {
             format!("spec.extensions.sync.registries[{i}].retryDelay"),
             registry.retry_delay.clone(),
         ));
+    }
+    if let Some(retention) = &spec.storage.retention {
+        durations.push((
+            "spec.storage.retention.delay".to_string(),
+            retention.delay.clone(),
+        ));
+        for (i, policy) in retention.policies.iter().enumerate() {
+            for (j, keep) in policy.keep_tags.iter().enumerate() {
+                let at = format!("spec.storage.retention.policies[{i}].keepTags[{j}]");
+                durations.push((format!("{at}.pushedWithin"), keep.pushed_within.clone()));
+                durations.push((format!("{at}.pulledWithin"), keep.pulled_within.clone()));
+            }
+        }
+    }
+    if let Some(cve) = &ext.search.cve {
+        for (field, repository) in [
+            (
+                "spec.extensions.search.cve.dbRepository",
+                &cve.db_repository,
+            ),
+            (
+                "spec.extensions.search.cve.javaDbRepository",
+                &cve.java_db_repository,
+            ),
+        ] {
+            refuse_if(
+                repository.as_deref().is_some_and(|r| !is_oci_repository(r)),
+                field,
+                crate::api::v1alpha1::messages::OCI_REPOSITORY,
+            )?;
+        }
     }
     for (field, duration) in durations {
         refuse_if(

@@ -142,15 +142,67 @@ impl ValidatedStore {
         references::referenced_secrets(&self.spec)
     }
 
-    /// Names of the Secrets the zot pods read, without duplicates (see [`Self::referenced_secret_fields`]).
+    /// Names of the Secrets the store depends on, without duplicates: those the zot pods read (see
+    /// [`Self::referenced_secret_fields`]) and the signing key's, which the operator creates when absent.
     pub fn referenced_secrets(&self) -> Vec<String> {
         let mut names: Vec<String> = references::referenced_secrets(&self.spec)
             .into_iter()
             .map(|(_, n)| n)
+            .chain(self.signing_key().map(|k| k.secret))
             .collect();
         names.sort();
         names.dedup();
         names
+    }
+}
+
+/// Where the key pair of signature verification lives, with the spec's defaults resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigningKeyRef {
+    /// The Secret (keySecretRef.name, default `<store>-signing-key`).
+    pub secret: String,
+    /// Key of the sealed private key.
+    pub private_field: String,
+    /// Key of the PEM public key.
+    pub public_field: String,
+    /// Key of the private key's password.
+    pub password_field: String,
+    /// Bits of an RSA pair the operator creates.
+    pub key_size: usize,
+}
+
+impl ValidatedStore {
+    /// The key pair zot trusts, when signature verification is on (supplyChain.enabled and signing.enabled).
+    pub fn signing_key(&self) -> Option<SigningKeyRef> {
+        let chain = &self.spec.supply_chain;
+        let signing = chain
+            .signing
+            .as_ref()
+            .filter(|s| chain.enabled && s.enabled)?;
+        let reference = signing.key_secret_ref.as_ref();
+        let field = |f: Option<&Option<String>>, default: &str| {
+            f.and_then(|v| v.clone())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
+        Some(SigningKeyRef {
+            secret: reference
+                .map(|r| r.name.clone())
+                .unwrap_or_else(|| self.names().signing_key_secret()),
+            private_field: field(
+                reference.map(|r| &r.private_key_field),
+                crate::signing::DEFAULT_PRIVATE_KEY_FIELD,
+            ),
+            public_field: field(
+                reference.map(|r| &r.public_key_field),
+                crate::signing::DEFAULT_PUBLIC_KEY_FIELD,
+            ),
+            password_field: field(
+                reference.map(|r| &r.password_field),
+                crate::signing::DEFAULT_PASSWORD_FIELD,
+            ),
+            key_size: usize::try_from(signing.key_size).unwrap_or(4096),
+        })
     }
 }
 

@@ -131,6 +131,11 @@ fn check_sections(spec: &ZotArtifactStoreSpec) -> Check {
         "spec.storage",
         msg::GC_SETTINGS_WITHOUT_GC,
     )?;
+    refuse_if(
+        storage.gc == Some(false) && storage.retention.is_some(),
+        "spec.storage",
+        msg::RETENTION_WITHOUT_GC,
+    )?;
     let db = &spec.database;
     for (present, kind, field) in [
         (

@@ -375,6 +375,48 @@ fn referenced_secrets_are_those_the_pods_read() {
 }
 
 #[test]
+fn the_signing_key_secret_is_watched_with_its_defaults_resolved() {
+    let store = accepted("supplyChain:\n  enabled: true\n  signing: {enabled: true}");
+    let key = store.signing_key().unwrap();
+    assert_eq!(
+        (
+            key.secret.as_str(),
+            key.private_field.as_str(),
+            key.public_field.as_str(),
+            key.password_field.as_str(),
+            key.key_size
+        ),
+        (
+            "zot-signing-key",
+            "cosign.key",
+            "cosign.pub",
+            "cosign.password",
+            4096
+        )
+    );
+    assert_eq!(store.referenced_secrets(), vec!["zot-signing-key"]);
+    // Not a Secret the pods read whole: the controller reads it itself (and may create it).
+    assert!(store.referenced_secret_fields().is_empty());
+    let store = accepted(
+        "supplyChain:\n  enabled: true\n  signing:\n    enabled: true\n    keySize: 2048\n    keySecretRef: {name: team-key, privateKeyField: k, publicKeyField: p, passwordField: w}",
+    );
+    let key = store.signing_key().unwrap();
+    assert_eq!(
+        (
+            key.secret.as_str(),
+            key.private_field.as_str(),
+            key.public_field.as_str(),
+            key.password_field.as_str(),
+            key.key_size
+        ),
+        ("team-key", "k", "p", "w", 2048)
+    );
+    // The master switch off: no key, nothing watched.
+    let store = accepted("supplyChain:\n  enabled: false\n  signing: {enabled: true}");
+    assert!(store.signing_key().is_none() && store.referenced_secrets().is_empty());
+}
+
+#[test]
 fn the_samples_are_accepted() {
     for sample in ["minimal", "production", "openshift"] {
         let path = format!(

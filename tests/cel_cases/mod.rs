@@ -230,6 +230,59 @@ pub fn cases() -> Vec<Case> {
                 zot_operator::api::v1alpha1::messages::GC_SETTINGS_WITHOUT_GC,
             )],
         ),
+        accepted(
+            "retention policies with a delay, kept tags by count, age and pull, untagged manifests and referrers",
+            "{storage: {retention: {dryRun: false, delay: 24h, policies: [{repositories: ['team-a/**'], deleteReferrers: true, deleteUntagged: true, keepTags: [{patterns: ['^v[0-9]+'], mostRecentlyPushedCount: 5, pushedWithin: 720h, pulledWithin: 168h}]}]}}}",
+        ),
+        refused(
+            "retention with gc off is refused: zot applies it in garbage collection",
+            "{storage: {gc: false, retention: {policies: [{repositories: ['**']}]}}}",
+            &[(
+                "spec.storage",
+                zot_operator::api::v1alpha1::messages::RETENTION_WITHOUT_GC,
+            )],
+        ),
+        refused(
+            "a retention delay that is not a duration is refused",
+            "{storage: {retention: {delay: 'one day'}}}",
+            &[("spec.storage.retention.delay", DURATION)],
+        ),
+        refused(
+            "a keepTags pushedWithin that is not a duration is refused",
+            "{storage: {retention: {policies: [{repositories: ['**'], keepTags: [{pushedWithin: '30 days'}]}]}}}",
+            &[(
+                "spec.storage.retention.policies[0].keepTags[0].pushedWithin",
+                DURATION,
+            )],
+        ),
+        refused(
+            "a keepTags pulledWithin that is not a duration is refused",
+            "{storage: {retention: {policies: [{repositories: ['**'], keepTags: [{pulledWithin: 'a week'}]}]}}}",
+            &[(
+                "spec.storage.retention.policies[0].keepTags[0].pulledWithin",
+                DURATION,
+            )],
+        ),
+        accepted(
+            "trivy database mirrors, with a port, a path and a tag",
+            "{extensions: {search: {cve: {enabled: true, dbRepository: 'mirror.example.com:8443/aquasecurity/trivy-db:2', javaDbRepository: mirror.example.com/aquasecurity/trivy-java-db}}}}",
+        ),
+        refused(
+            "a trivy database mirror given as a URL is refused: zot would exit at start",
+            "{extensions: {search: {cve: {enabled: true, dbRepository: 'https://mirror.example.com/trivy-db'}}}}",
+            &[(
+                "spec.extensions.search.cve.dbRepository",
+                zot_operator::api::v1alpha1::messages::OCI_REPOSITORY,
+            )],
+        ),
+        refused(
+            "a trivy Java database mirror without a path is refused",
+            "{extensions: {search: {cve: {enabled: true, javaDbRepository: 'mirror.example.com'}}}}",
+            &[(
+                "spec.extensions.search.cve.javaDbRepository",
+                zot_operator::api::v1alpha1::messages::OCI_REPOSITORY,
+            )],
+        ),
         refused(
             "a gc delay that is not a duration is refused",
             "{storage: {gcDelay: '1 hour'}}",

@@ -315,6 +315,21 @@ pub fn prepare_rendered(
     {
         objects.push(with_kind(serde_json::to_value(secret).unwrap(), "Secret"));
     }
+    // The signing key pair the operator creates when the spec names no Secret of the user's.
+    if let Some(key) = validated.signing_key()
+        && !objects
+            .iter()
+            .any(|o| o["metadata"]["name"] == key.secret.as_str())
+    {
+        objects.push(json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": key.secret},
+            "type": "Opaque",
+            "stringData": {key.private_field: "placeholder", key.public_field: "placeholder",
+                key.password_field: "placeholder"},
+        }));
+    }
     let mut workload = None;
     for document in serde_yaml::Deserializer::from_str(rendered) {
         let Ok(mut value) = Value::deserialize(document) else {

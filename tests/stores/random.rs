@@ -104,8 +104,16 @@ fn storage() -> impl Strategy<Value = Value> {
                 usually(kind == "gcs", gcs),
                 usually(kind == "azure", azure),
                 proptest::option::of(pick(&["Retain", "Delete"])),
+                proptest::option::of(prop_oneof![
+                    4 => Just(json!({"policies": [{"repositories": ["**"],
+                        "keepTags": [{"patterns": ["^v"], "mostRecentlyPushedCount": 3}]}]})),
+                    2 => Just(json!({"delay": "12h", "dryRun": true, "policies": [{"repositories": ["team/**"],
+                        "deleteReferrers": true, "deleteUntagged": false,
+                        "keepTags": [{"pushedWithin": "720h", "mostRecentlyPulledCount": 1}, {}]}]})),
+                    1 => Just(json!({"delay": "one day"})),
+                ]),
             )
-                .prop_map(move |(size, s3, gcs, azure, deletion)| {
+                .prop_map(move |(size, s3, gcs, azure, deletion, retention)| {
                     object(vec![
                         ("type", Some(json!(kind))),
                         ("size", size),
@@ -113,6 +121,7 @@ fn storage() -> impl Strategy<Value = Value> {
                         ("gcs", gcs),
                         ("azure", azure),
                         ("deletionPolicy", deletion),
+                        ("retention", retention),
                     ])
                 })
         })
@@ -184,7 +193,7 @@ fn features() -> impl Strategy<Value = (Value, Value, Value, Value)> {
         ),
         (
             proptest::bool::weighted(0.9),
-            proptest::option::of((proptest::bool::weighted(0.3), proptest::option::of(prop_oneof![4 => pick(&["24h", "1h30m2h"]), 1 => pick(&["30m"])]))),
+            proptest::option::of((proptest::bool::weighted(0.3), proptest::option::of(prop_oneof![4 => pick(&["24h", "1h30m2h"]), 1 => pick(&["30m"])]), proptest::option::of(prop_oneof![4 => pick(&["mirror.example.com/aquasecurity/trivy-db", "mirror.example.com:8443/trivy-db:2"]), 1 => pick(&["https://mirror.example.com/trivy-db"])]))),
             proptest::option::of((any::<bool>(), any::<bool>(), prop_oneof![9 => pick(&["6h"]).prop_map(Some), 1 => Just(None)])),
         ),
         (proptest::option::of((any::<bool>(), proptest::option::of(pick(&["zot.example.com", "Bad_Host"])), any::<bool>())), proptest::option::of((any::<bool>(), prop_oneof![6 => pick(&["edge"]), 1 => pick(&["reencrypt", "passthrough"])])), any::<bool>(), proptest::option::of(secret_name())),
@@ -204,7 +213,7 @@ fn features() -> impl Strategy<Value = (Value, Value, Value, Value)> {
             ]);
             let (search, cve, sync) = extensions;
             let extensions = object(vec![
-                ("search", Some(object(vec![("enabled", Some(json!(search))), ("cve", cve.map(|(on, interval)| object(vec![("enabled", Some(json!(on))), ("updateInterval", interval)])))]))),
+                ("search", Some(object(vec![("enabled", Some(json!(search))), ("cve", cve.map(|(on, interval, mirror)| object(vec![("enabled", Some(json!(on))), ("updateInterval", interval), ("dbRepository", mirror.clone()), ("javaDbRepository", mirror)])))]))),
                 ("sync", sync.map(|(on, on_demand, poll)| json!({"enabled": on, "registries": [object(vec![("urls", Some(json!(["https://docker.io"]))), ("onDemand", Some(json!(on_demand))), ("pollInterval", poll)])]}))),
             ]);
             let (ingress, route, policy, tls) = networking;

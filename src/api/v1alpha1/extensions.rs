@@ -53,8 +53,12 @@ fn yes() -> bool {
     true
 }
 
-/// Vulnerability scanning. zot offers it only with filesystem storage; it downloads the Trivy database from
-/// ghcr.io (the operator has no setting for a mirror: a cluster without access to ghcr.io cannot scan).
+/// Vulnerability scanning by zot's embedded Trivy, with filesystem storage only. zot downloads Trivy's
+/// vulnerability database (and its Java database) as OCI artifacts at start and every updateInterval, from
+/// ghcr.io unless dbRepository and javaDbRepository name a mirror (HTTPS, with a certificate zot trusts: what a
+/// disconnected cluster needs, e.g. `oras cp ghcr.io/aquasecurity/trivy-db:2 mirror.example.com/trivy-db:2`).
+/// Until zot has a database it scans nothing: its search API answers CVE queries with "cve-db is not present",
+/// no SBOM is generated, and zot logs "failed to download trivy-db" after each failed download.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CveSpec {
@@ -66,7 +70,26 @@ pub struct CveSpec {
     #[schemars(length(max = 32))]
     #[x_kube(validation = Rule::new(DURATION_RULE).message(DURATION_MESSAGE))]
     pub update_interval: Option<String>,
+    /// OCI repository of Trivy's vulnerability database, e.g. `mirror.example.com/aquasecurity/trivy-db` (no
+    /// scheme; tag `2`, the schema zot's Trivy reads, unless a tag is given). Defaults to
+    /// `ghcr.io/aquasecurity/trivy-db`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 512))]
+    #[x_kube(validation = Rule::new(OCI_REPOSITORY_RULE).message(OCI_REPOSITORY_MESSAGE))]
+    pub db_repository: Option<String>,
+    /// OCI repository of Trivy's Java database (used for JAR files), e.g.
+    /// `mirror.example.com/aquasecurity/trivy-java-db` (tag `1` unless a tag is given). Defaults to
+    /// `ghcr.io/aquasecurity/trivy-java-db`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 512))]
+    #[x_kube(validation = Rule::new(OCI_REPOSITORY_RULE).message(OCI_REPOSITORY_MESSAGE))]
+    pub java_db_repository: Option<String>,
 }
+
+/// An OCI repository reference without scheme: a registry host (with a dot or a port), a path, an optional tag.
+/// zot exits at start on a reference it cannot parse.
+const OCI_REPOSITORY_RULE: &str = "self.matches('^[a-z0-9]+([.-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$')";
+const OCI_REPOSITORY_MESSAGE: &str = messages::OCI_REPOSITORY;
 
 /// The sync extension.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]

@@ -82,5 +82,9 @@ pub const METRICS_PATH: &str = "must be a clean absolute path outside /v2, such 
 /// A password with a TLS redis URL.
 pub const REDIS_TLS_PASSWORD: &str = "zot v2.1 takes a redis password only in its options form, which has no TLS (a password inside a rediss:// URL would be printed in zot's log): use a redis:// URL with passwordSecretRef, or rediss:// without a password";
 
+/// storage.retention with gc off.
+pub const RETENTION_WITHOUT_GC: &str = "storage.retention is applied by zot's garbage collection, which gc: false turns off: remove retention or turn gc on";
 /// gcInterval or gcDelay with gc off.
 pub const GC_SETTINGS_WITHOUT_GC: &str = "gcInterval and gcDelay tune garbage collection, which gc: false turns off (zot would ignore them): remove them or turn gc on";
+/// A trivy database mirror that is not an OCI repository reference.
+pub const OCI_REPOSITORY: &str = "must be an OCI repository such as mirror.example.com/aquasecurity/trivy-db (host, path, optional :tag; no scheme)";

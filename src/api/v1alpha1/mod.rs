@@ -38,9 +38,10 @@ pub use rbac::{
 };
 pub use scaling::{AutoscalingSpec, PodDisruptionBudgetSpec};
 pub use spec::{LogLevel, ZotArtifactStore, ZotArtifactStoreSpec};
-pub use status::{Endpoints, Phase, StorageStatus, ZotArtifactStoreStatus};
+pub use status::{Endpoints, Phase, SigningStatus, StorageStatus, ZotArtifactStoreStatus};
 pub use storage::{
-    AccessKeySecret, AzureStorage, DeletionPolicy, GcsStorage, S3Storage, StorageSpec, StorageType,
+    AccessKeySecret, AzureStorage, DeletionPolicy, GcsStorage, KeepTagsSpec, RetentionPolicySpec,
+    RetentionSpec, S3Storage, StorageSpec, StorageType,
 };
 pub use supply_chain::{KeySecretRef, SbomFormat, SbomSpec, SigningSpec, SupplyChainSpec};
 pub use tls::TlsSpec;

@@ -31,6 +31,9 @@ pub struct ZotArtifactStoreStatus {
     /// The bucket of s3 storage as the operator found or made it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<StorageStatus>,
+    /// The key pair zot trusts signatures of (supplyChain.signing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing: Option<SigningStatus>,
     /// Version of zot that runs (the image tag).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zot_version: Option<String>,
@@ -83,6 +86,22 @@ pub struct StorageStatus {
     /// True when the operator created the bucket. With deletionPolicy Delete such a bucket is deleted with the
     /// store, once zot's data is gone, unless it holds other objects; a bucket the operator did not create is
     /// never deleted.
+    #[serde(default)]
+    pub created_by_operator: bool,
+}
+
+/// The key pair of signature verification: which public key every zot pod trusts. Nothing of the private key.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SigningStatus {
+    /// The Secret holding the pair.
+    pub secret_name: String,
+    /// Algorithm and size of the pair, e.g. `RSA 4096-bit` or `ECDSA P-256`.
+    pub algorithm: String,
+    /// SHA-256 of the public key (its DER SubjectPublicKeyInfo), as `sha256:<hex>`.
+    pub public_key_fingerprint: String,
+    /// True when the operator created the pair (keySize then applies); false for a pair found in the Secret,
+    /// which is used as it is.
     #[serde(default)]
     pub created_by_operator: bool,
 }

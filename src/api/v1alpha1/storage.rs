@@ -24,6 +24,8 @@ use super::rules;
         .message(messages::OTHER_STORAGE_SECTION),
     validation = Rule::new("!has(self.gc) || self.gc || (!has(self.gcInterval) && !has(self.gcDelay))")
         .message(messages::GC_SETTINGS_WITHOUT_GC),
+    validation = Rule::new("!has(self.gc) || self.gc || !has(self.retention)")
+        .message(messages::RETENTION_WITHOUT_GC),
 )]
 pub struct StorageSpec {
     /// Storage backend: `filesystem` (a PersistentVolumeClaim per pod, run as a StatefulSet; one replica),
@@ -66,6 +68,11 @@ pub struct StorageSpec {
     #[schemars(length(max = 32))]
     #[x_kube(validation = Rule::new(rules::DURATION_RULE).message(rules::DURATION_MESSAGE))]
     pub gc_delay: Option<String>,
+    /// Which tags and untagged images garbage collection deletes, per repository (zot's `storage.retention`).
+    /// Unset keeps every tag and deletes untagged manifests after gcDelay, as zot does by default. Needs gc; it
+    /// runs with garbage collection, every gcInterval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<RetentionSpec>,
     /// What happens to the data when the ZotArtifactStore is deleted: `Retain` (default) keeps the
     /// PersistentVolumeClaims of filesystem storage and of the embedded database, and never touches a bucket;
     /// `Delete` deletes those claims with the store and, for s3 storage with an accessKeySecret, zot's data under
@@ -75,6 +82,77 @@ pub struct StorageSpec {
     /// never deleted.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+}
+
+/// zot's retention policies, applied by each garbage collection run.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RetentionSpec {
+    /// Log what would be deleted (zot's log, "dry-run") without deleting anything. Defaults to false.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Age an untagged manifest or a referrer whose subject is gone must reach before it is deleted, e.g. `24h`.
+    /// Defaults to gcDelay (zot's 1h). Tags are deleted by their policy at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32))]
+    #[x_kube(validation = Rule::new(rules::DURATION_RULE).message(rules::DURATION_MESSAGE))]
+    pub delay: Option<String>,
+    /// The policies. A repository follows the first policy whose `repositories` matches it; a repository no
+    /// policy matches keeps all its tags (and its untagged manifests go after `delay`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub policies: Vec<RetentionPolicySpec>,
+}
+
+/// One retention policy.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RetentionPolicySpec {
+    /// Repository globs this policy applies to, e.g. `team-a/**` or `**` (every repository).
+    #[schemars(length(min = 1, max = 64))]
+    pub repositories: Vec<String>,
+    /// Delete referrers (signatures, SBOMs, attestations) whose subject image is gone, once older than `delay`.
+    /// Defaults to false.
+    #[serde(default)]
+    pub delete_referrers: bool,
+    /// Delete manifests no tag points to, once older than `delay`. Defaults to true (zot's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_untagged: Option<bool>,
+    /// Which tags to keep. A tag follows the first rule whose patterns match it and is kept when that rule sets
+    /// no limit or any of its limits keeps it; a tag no rule matches is deleted. Unset (or empty) keeps every
+    /// tag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub keep_tags: Vec<KeepTagsSpec>,
+}
+
+/// A rule keeping tags: those matching `patterns` that satisfy any of the limits set (a rule without limits keeps
+/// every tag it matches). Pull times are those zot recorded in its metadata database.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct KeepTagsSpec {
+    /// Tag regular expressions (Go RE2 syntax), e.g. `^v[0-9]+`. Unset matches every tag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub patterns: Vec<String>,
+    /// Keep the N most recently pushed matching tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub most_recently_pushed_count: Option<i32>,
+    /// Keep the N most recently pulled matching tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub most_recently_pulled_count: Option<i32>,
+    /// Keep matching tags pushed within this duration, e.g. `720h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32))]
+    #[x_kube(validation = Rule::new(rules::DURATION_RULE).message(rules::DURATION_MESSAGE))]
+    pub pushed_within: Option<String>,
+    /// Keep matching tags pulled within this duration, e.g. `168h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32))]
+    #[x_kube(validation = Rule::new(rules::DURATION_RULE).message(rules::DURATION_MESSAGE))]
+    pub pulled_within: Option<String>,
 }
 
 /// Storage backend of zot.

@@ -220,3 +220,121 @@ fn with_a_redis_password_zot_gets_the_options_form_whose_password_it_masks_and_t
         "redis://redis:6379"
     );
 }
+
+#[test]
+fn signing_mounts_only_the_public_key_into_zots_cosign_trust_store() {
+    let desired = k8s("supplyChain:\n  enabled: true\n  signing: {enabled: true}");
+    assert_eq!(
+        config(&desired)["extensions"]["trust"],
+        json!({"enable": true, "cosign": true, "notation": true})
+    );
+    let pod = pod_spec(&desired);
+    let volume = pod
+        .volumes
+        .unwrap()
+        .into_iter()
+        .find(|v| v.name == "cosign-public-key")
+        .unwrap();
+    let secret = volume.secret.unwrap();
+    assert_eq!(secret.secret_name.as_deref(), Some("zot-signing-key"));
+    let items = secret.items.unwrap();
+    assert_eq!(items.len(), 1, "the public key alone");
+    assert_eq!(
+        (items[0].key.as_str(), items[0].path.as_str()),
+        ("cosign.pub", "cosign.pub")
+    );
+    let mounts = pod.containers[0].volume_mounts.clone().unwrap();
+    let data = mounts
+        .iter()
+        .position(|m| m.mount_path == names::DATA_DIR)
+        .unwrap();
+    let cosign = mounts
+        .iter()
+        .position(|m| m.mount_path == "/var/lib/registry/_cosign")
+        .unwrap();
+    assert!(
+        cosign > data,
+        "the trust store is mounted inside the data volume, after it"
+    );
+    assert_eq!(mounts[cosign].read_only, Some(true));
+    // A user's Secret and field names.
+    let desired = k8s(
+        "supplyChain:\n  enabled: true\n  signing:\n    enabled: true\n    keySecretRef: {name: team-key, publicKeyField: pub.pem}",
+    );
+    let volume = pod_spec(&desired)
+        .volumes
+        .unwrap()
+        .into_iter()
+        .find(|v| v.name == "cosign-public-key")
+        .unwrap();
+    let secret = volume.secret.unwrap();
+    assert_eq!(secret.secret_name.as_deref(), Some("team-key"));
+    assert_eq!(secret.items.unwrap()[0].key, "pub.pem");
+    // Off (the master switch or signing's own): no trust extension, no volume.
+    for spec in [
+        "supplyChain:\n  enabled: false\n  signing: {enabled: true}",
+        "supplyChain:\n  enabled: true\n  signing: {enabled: false}",
+    ] {
+        let desired = k8s(spec);
+        assert!(config(&desired)["extensions"]["trust"].is_null(), "{spec}");
+        assert!(
+            !pod_spec(&desired)
+                .volumes
+                .unwrap()
+                .iter()
+                .any(|v| v.name == "cosign-public-key"),
+            "{spec}"
+        );
+    }
+}
+
+#[test]
+fn a_new_signing_key_changes_the_config_hash() {
+    let store = store("supplyChain:\n  enabled: true\n  signing: {enabled: true}");
+    let hash = |key: &str| {
+        let inputs = Inputs {
+            trusted_key: Some(key.to_string()),
+            ..Inputs::default()
+        };
+        let desired = desired(&store, &Platform::kubernetes(), &inputs);
+        pod_spec(&desired);
+        let sts = desired.statefulset.unwrap();
+        sts.spec
+            .unwrap()
+            .template
+            .metadata
+            .unwrap()
+            .annotations
+            .unwrap()
+    };
+    assert_ne!(hash("sha256:aa"), hash("sha256:bb"));
+}
+
+#[test]
+fn retention_renders_zots_storage_retention() {
+    let desired = k8s(
+        "storage:\n  gcInterval: 10s\n  retention:\n    delay: 1s\n    policies:\n    - repositories: ['team/**']\n      deleteReferrers: true\n      keepTags:\n      - patterns: ['^v']\n        mostRecentlyPushedCount: 2\n        pushedWithin: 720h\n    - repositories: ['**']\n      deleteUntagged: false",
+    );
+    assert_eq!(
+        config(&desired)["storage"]["retention"],
+        json!({"delay": "1s", "policies": [
+            {"repositories": ["team/**"], "deleteReferrers": true,
+             "keepTags": [{"patterns": ["^v"], "mostRecentlyPushedCount": 2, "pushedWithin": "720h"}]},
+            {"repositories": ["**"], "deleteReferrers": false, "deleteUntagged": false}
+        ]})
+    );
+}
+
+#[test]
+fn trivy_database_mirrors_are_zots_db_repositories() {
+    let desired = k8s(
+        "extensions:\n  search:\n    cve: {enabled: true, dbRepository: mirror.example.com/trivy-db, javaDbRepository: mirror.example.com/trivy-java-db}",
+    );
+    assert_eq!(
+        config(&desired)["extensions"]["search"]["cve"]["trivy"],
+        json!({"dbRepository": "mirror.example.com/trivy-db", "javaDBRepository": "mirror.example.com/trivy-java-db"})
+    );
+    // Without mirrors zot uses ghcr.io: no trivy section.
+    let desired = k8s("extensions:\n  search:\n    cve: {enabled: true}");
+    assert!(config(&desired)["extensions"]["search"]["cve"]["trivy"].is_null());
+}
