@@ -691,3 +691,337 @@ async fn the_scanner_downloads_from_the_mirror_in_the_spec_and_the_status_says_w
         "zot went to ghcr.io"
     );
 }
+
+/// A vulnerability database mirror for the tests: a zot serving HTTPS in the services' network namespace (where the
+/// pods can reach it) with a certificate of a CA made for the test, holding a minimal Trivy database
+/// (tests/fixtures/trivy-db and a schema-2 `metadata.json`, as Trivy's `trivy-db:2` artifact lays them out) at
+/// `trivy-db:2`. Stopped when dropped.
+struct DatabaseMirror {
+    process: std::process::Child,
+    /// The CA's certificate (PEM), for the store's trusted CA bundle and the operator's SSL_CERT_FILE.
+    ca_file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Where the mirror listens: MinIO's address in the services' namespace, on a port of its own.
+const MIRROR: &str = "10.250.255.2:5443";
+
+impl DatabaseMirror {
+    fn start() -> Self {
+        services::ensure_up();
+        let dir = tempfile::tempdir().unwrap();
+        let d = &dir.path().to_path_buf();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(d)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "openssl {args:?}: {out:?}");
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=zot-operator test mirror CA",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "tls.key",
+            "-out",
+            "tls.csr",
+            "-subj",
+            "/CN=mirror",
+        ]);
+        write(d, "ext.cnf", b"subjectAltName=IP:10.250.255.2\n");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "tls.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "tls.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        let config = serde_json::json!({
+            "distSpecVersion": "1.1.1",
+            "storage": {"rootDirectory": d.join("data")},
+            "http": {"address": "10.250.255.2", "port": "5443",
+                     "tls": {"cert": d.join("tls.crt"), "key": d.join("tls.key")}},
+            "log": {"level": "warn", "output": d.join("mirror.log")},
+        });
+        write(d, "config.json", config.to_string().as_bytes());
+        let process = services::Origin::Netns("zp-services".into())
+            .command(tool("zot").to_str().unwrap())
+            .args(["serve", d.join("config.json").to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mirror = DatabaseMirror {
+            process,
+            ca_file: d.join("ca.pem"),
+            _dir: dir,
+        };
+        let db = d.join("db");
+        std::fs::create_dir_all(&db).unwrap();
+        std::fs::copy(
+            support::repo_root().join("tests/fixtures/trivy-db/trivy.db"),
+            db.join("trivy.db"),
+        )
+        .unwrap();
+        write(
+            &db,
+            "metadata.json",
+            br#"{"Version":2,"NextUpdate":"2099-01-01T00:00:00Z","UpdatedAt":"2026-12-07T00:00:00Z","DownloadedAt":"0001-01-01T00:00:00Z"}"#,
+        );
+        let tar = Command::new("tar")
+            .args(["-C", db.to_str().unwrap(), "-czf"])
+            .arg(d.join("db.tar.gz"))
+            .args(["trivy.db", "metadata.json"])
+            .status()
+            .unwrap();
+        assert!(tar.success());
+        let ca = mirror.ca_file.to_str().unwrap().to_string();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let (ok, _, err) = support::registry::oras(
+                &[
+                    "push",
+                    "--ca-file",
+                    &ca,
+                    &format!("{MIRROR}/trivy-db:2"),
+                    "--artifact-type",
+                    "application/vnd.aquasec.trivy.config.v1+json",
+                    "db.tar.gz:application/vnd.aquasec.trivy.db.layer.v1.tar+gzip",
+                ],
+                d,
+            );
+            if ok {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the database mirror took no push: {err}"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        mirror
+    }
+}
+
+impl Drop for DatabaseMirror {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// An image Trivy recognises: Alpine's os-release and apk database with one package (musl).
+fn alpine_like_image(w: &Path) {
+    let root = w.join("rootfs");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("lib/apk/db")).unwrap();
+    write(
+        &root.join("etc"),
+        "os-release",
+        b"NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\nPRETTY_NAME=\"Alpine Linux v3.19\"\n",
+    );
+    write(
+        &root.join("lib/apk/db"),
+        "installed",
+        b"P:musl\nV:1.2.4_git20230717-r4\nA:x86_64\nL:MIT\no:musl\n\n",
+    );
+    let tar = Command::new("tar")
+        .args(["-C", root.to_str().unwrap(), "-cf"])
+        .arg(w.join("layer.tar"))
+        .args(["etc", "lib"])
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let layer = std::fs::read(w.join("layer.tar")).unwrap();
+    let diff_id = {
+        use sha2::Digest;
+        format!("sha256:{:x}", sha2::Sha256::digest(&layer))
+    };
+    let gz = Command::new("gzip")
+        .args(["-nf", "layer.tar"])
+        .current_dir(w)
+        .status()
+        .unwrap();
+    assert!(gz.success());
+    let config = serde_json::json!({"architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]}, "config": {}});
+    write(w, "config.json", config.to_string().as_bytes());
+}
+
+/// The digest of `reference`'s manifest.
+fn manifest_digest(registry: &str, repo: &str, tag: &str) -> String {
+    let out = Command::new("curl")
+        .args([
+            "-sfI",
+            "-H",
+            "Accept: application/vnd.oci.image.manifest.v1+json",
+        ])
+        .arg(format!("http://{registry}/v2/{repo}/manifests/{tag}"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("docker-content-digest:")
+                .map(|d| d.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no digest for {registry}/{repo}:{tag}: {out:?}"))
+}
+
+/// supplyChain.sbom for real: with a database mirror it trusts (on OpenShift through the cluster's trusted CA
+/// bundle, as the network operator injects it), zot's scanner downloads the database, scans a pushed image and
+/// stores the SBOM it generates (SPDX JSON by default) as a referrer of the image; the store says the mirror
+/// answers.
+#[tokio::test]
+async fn with_a_database_mirror_it_trusts_zot_generates_the_sbom_of_a_pushed_image_as_a_referrer() {
+    const O: Flavour = Flavour::OpenShift;
+    let mirror = DatabaseMirror::start();
+    let ca = std::fs::read_to_string(&mirror.ca_file).unwrap();
+    // The operator asks the mirror too, from its own network, trusting the same CA.
+    let (ns, _operator) = in_restricted_namespace(
+        O,
+        "sbom",
+        "sbom-operator",
+        &[("SSL_CERT_FILE", mirror.ca_file.to_str().unwrap())],
+    )
+    .await;
+    support::apply(
+        O,
+        &ns.name,
+        &format!(
+            "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: zot\nspec:\n  supplyChain:\n    enabled: true\n    sbom:\n      enabled: true\n  extensions:\n    search:\n      cve:\n        enabled: true\n        dbRepository: {MIRROR}/trivy-db\n        javaDbRepository: {MIRROR}/trivy-java-db\n"
+        ),
+    );
+    support::ready(O, &ns.name, "zot").await;
+    // What OpenShift's network operator does for a ConfigMap labelled inject-trusted-cabundle: fill it with the
+    // cluster's trusted CAs (here the mirror's CA). A pod started afterwards reads it through SSL_CERT_FILE.
+    let patch = serde_json::json!({"data": {"ca-bundle.crt": ca}}).to_string();
+    let (ok, _, err) = kubectl(
+        O,
+        &[
+            "patch",
+            "-n",
+            &ns.name,
+            "configmap/zot-trusted-ca",
+            "--type=merge",
+            "-p",
+            &patch,
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let before = wait_ready_pods(O, &ns.name, "zot", 1).await;
+    let uid =
+        |pod: &str| get(O, &ns.name, &format!("pod/{pod}")).map(|p| p["metadata"]["uid"].clone());
+    let old_uid = uid(&before[0].0).unwrap();
+    let (ok, _, err) = kubectl(O, &["delete", "pod", "-n", &ns.name, &before[0].0], None);
+    assert!(ok, "{err}");
+    let pods = eventually("a new zot pod", WAIT, || async {
+        let pods = support::registry::ready_pods(O, &ns.name, "zot");
+        (pods.len() == 1 && uid(&pods[0].0).is_some_and(|u| u != old_uid)).then_some(pods)
+    })
+    .await;
+    let registry = format!("{}:5000", pods[0].1);
+
+    let work = tempfile::tempdir().unwrap();
+    alpine_like_image(work.path());
+    push_image(
+        work.path(),
+        &format!("{registry}/app:v1"),
+        &["--plain-http"],
+    );
+    let digest = manifest_digest(&registry, "app", "v1");
+    // Asking for the image's CVEs makes zot scan it (once its database is there); the SBOM is stored with the scan.
+    let sbom = eventually(
+        "zot's generated SBOM as a referrer of app:v1",
+        WAIT,
+        || async {
+            let query = r#"{"query":"{ CVEListForImage(image:\"app:v1\"){ Tag } }"}"#;
+            http(
+                "POST",
+                &format!("http://{registry}/v2/_zot/ext/search"),
+                &["-H", "Content-Type: application/json", "-d", query],
+            );
+            let (status, body) = http(
+                "GET",
+                &format!("http://{registry}/v2/app/referrers/{digest}"),
+                &[],
+            );
+            let index: Value = serde_json::from_str(&body).ok().filter(|_| status == 200)?;
+            index["manifests"]
+                .as_array()?
+                .iter()
+                .find(|m| m["artifactType"] == "application/spdx+json")
+                .cloned()
+        },
+    )
+    .await;
+    let (status, manifest) = http(
+        "GET",
+        &format!(
+            "http://{registry}/v2/app/manifests/{}",
+            sbom["digest"].as_str().unwrap()
+        ),
+        &["-H", "Accept: application/vnd.oci.image.manifest.v1+json"],
+    );
+    assert_eq!(status, 200, "{manifest}");
+    let manifest: Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(manifest["subject"]["digest"], digest.as_str(), "{manifest}");
+    let (status, document) = http(
+        "GET",
+        &format!(
+            "http://{registry}/v2/app/blobs/{}",
+            manifest["layers"][0]["digest"].as_str().unwrap()
+        ),
+        &["-L"],
+    );
+    assert_eq!(status, 200);
+    let document: Value = serde_json::from_str(&document).unwrap();
+    assert!(
+        document["spdxVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("SPDX-")),
+        "not an SPDX document: {document}"
+    );
+    assert!(
+        document["packages"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["name"] == "musl")),
+        "the SBOM does not list the image's package: {document}"
+    );
+    let (status, reason, message) = eventually("VulnerabilityDatabaseReady", WAIT, || async {
+        condition(&get(O, &ns.name, "zas/zot")?, "VulnerabilityDatabaseReady")
+    })
+    .await;
+    assert_eq!(status, "True", "{reason}: {message}");
+    drop(mirror);
+}

@@ -15,7 +15,8 @@ pub struct SupplyChainSpec {
     /// Signature verification by zot's trust extension.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing: Option<SigningSpec>,
-    /// SBOM generation for every pushed image.
+    /// SBOM generation by zot's vulnerability scanner, for each image it scans (in the background every
+    /// updateInterval, and when an image's CVEs are asked for).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sbom: Option<SbomSpec>,
 }
