@@ -13,7 +13,7 @@ use support::keycloak::{
     self, ALICE, BOB, CLIENT, CLIENT_SECRET, ISSUER, ROTATE_CLIENT, ROTATE_CLIENT_SECRET, SignIn,
 };
 use support::operator::{Operator, in_restricted_namespace};
-use support::registry::{http, image_files, oras, push_image, wait_ready_pods};
+use support::registry::{http, image_files, oras, pod_logs, push_image, wait_ready_pods};
 use support::services::{self, REDIS_ADDR, REDIS_PASSWORD, S3_ENDPOINT, S3_ROOT};
 use support::{Flavour, TestNamespace, condition, eventually, get, kubectl};
 
@@ -119,32 +119,7 @@ fn everything_the_operator_and_zot_wrote(ns: &str, operator: &Operator) -> Strin
     text.push_str(&stores);
     text.push_str(&secret_file(ns, "zot-config", "config.json"));
     text.push_str(&operator.logs());
-    text.push_str(&pod_logs(ns));
-    text
-}
-
-fn pod_logs(ns: &str) -> String {
-    let pods = support::kubeconfig(V)
-        .parent()
-        .unwrap()
-        .join("pods-vanilla/pods");
-    let mut text = String::new();
-    for entry in std::fs::read_dir(&pods).unwrap().flatten() {
-        if !entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(&format!("{ns}_"))
-        {
-            continue;
-        }
-        for container in std::fs::read_dir(entry.path()).unwrap().flatten() {
-            if let Ok(files) = std::fs::read_dir(container.path()) {
-                for file in files.flatten() {
-                    text.push_str(&std::fs::read_to_string(file.path()).unwrap_or_default());
-                }
-            }
-        }
-    }
+    text.push_str(&pod_logs(V, ns));
     text
 }
 

@@ -12,7 +12,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use support::operator::{Operator, in_restricted_namespace};
 use support::registry::{
-    http, image_files, oras, oras_ok, push_image, random_bytes, same_file, wait_ready_pods, write,
+    http, image_files, oras, oras_ok, pod_logs, push_image, random_bytes, same_file,
+    wait_ready_pods, write,
 };
 use support::services::{
     self, BucketState, REDIS_ADDR, REDIS_PASSWORD, S3, S3_ENDPOINT, S3_OTHER, S3_ROOT, S3Account,
@@ -146,32 +147,6 @@ fn objects(bucket: &str, prefix: &str) -> Vec<(String, u64)> {
     }
 }
 
-/// Every file the store's pods wrote as logs (zot-podrunner keeps them beside the cluster).
-fn pod_logs(ns: &str) -> String {
-    let pods = support::kubeconfig(V)
-        .parent()
-        .unwrap()
-        .join("pods-vanilla/pods");
-    let mut text = String::new();
-    for entry in std::fs::read_dir(&pods).unwrap().flatten() {
-        if !entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(&format!("{ns}_"))
-        {
-            continue;
-        }
-        for container in std::fs::read_dir(entry.path()).unwrap().flatten() {
-            if let Ok(files) = std::fs::read_dir(container.path()) {
-                for file in files.flatten() {
-                    text.push_str(&std::fs::read_to_string(file.path()).unwrap_or_default());
-                }
-            }
-        }
-    }
-    text
-}
-
 #[tokio::test]
 async fn the_operator_creates_the_bucket_and_zot_keeps_what_is_pushed_there_with_the_keys_only_in_their_secret()
  {
@@ -250,7 +225,7 @@ async fn the_operator_creates_the_bucket_and_zot_keeps_what_is_pushed_there_with
             .to_string()
             .contains(secret)
     );
-    let logs = pod_logs(&ns.name);
+    let logs = pod_logs(V, &ns.name);
     assert!(
         !logs.is_empty() && !logs.contains(secret),
         "zot's log holds the secret key"
@@ -373,7 +348,7 @@ async fn three_replicas_on_s3_and_redis_serve_one_registry_through_pod_loss_scal
     assert!(!configmaps.contains(REDIS_PASSWORD));
     let (_, events, _) = kubectl(V, &["get", "events", "-n", &ns.name, "-o", "json"], None);
     assert!(!events.contains(REDIS_PASSWORD));
-    let logs = pod_logs(&ns.name);
+    let logs = pod_logs(V, &ns.name);
     assert!(
         logs.contains("configuration settings") && !logs.contains(REDIS_PASSWORD),
         "zot's log holds the redis password"
@@ -441,11 +416,13 @@ async fn three_replicas_on_s3_and_redis_serve_one_registry_through_pod_loss_scal
     let digest = sha256_hex(&w.join("big.bin"));
     let blob = |registry: &str| format!("http://{registry}/v2/team/big/blobs/sha256:{digest}");
     let slow = std::process::Command::new("curl")
-        // A client that gives up on a connection gone silent for 5 s, as pull clients do.
+        // A client that gives up on a connection gone silent for 5 s, as pull clients do. Slow enough (96 s for
+        // the blob) that the pod is surely gone before the end, even on a loaded machine (at 1M/s, 24 s were once
+        // not enough); an interrupted pull ends within seconds of the kill, so this costs the test nothing.
         .args([
             "-sS",
             "--limit-rate",
-            "1M",
+            "256K",
             "--speed-limit",
             "1024",
             "--speed-time",

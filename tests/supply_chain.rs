@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::operator::{Operator, in_restricted_namespace};
-use support::registry::{http, image_files, oras_ok, push_image, wait_ready_pods, write};
+use support::registry::{http, image_files, oras_ok, pod_logs, push_image, wait_ready_pods, write};
 use support::services::{self, REDIS_ADDR, REDIS_PASSWORD, S3_ENDPOINT, S3_ROOT};
 use support::{Flavour, TestNamespace, condition, eventually, get, kubectl, tool};
 
@@ -135,31 +135,6 @@ fn foreign_key(w: &Path) -> String {
     );
     assert!(ok, "cosign generate-key-pair failed:\n{out}\n{err}");
     w.join("foreign.key").display().to_string()
-}
-
-fn pod_logs(ns: &str) -> String {
-    let pods = support::kubeconfig(V)
-        .parent()
-        .unwrap()
-        .join("pods-vanilla/pods");
-    let mut text = String::new();
-    for entry in std::fs::read_dir(&pods).unwrap().flatten() {
-        if !entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(&format!("{ns}_"))
-        {
-            continue;
-        }
-        for container in std::fs::read_dir(entry.path()).unwrap().flatten() {
-            if let Ok(files) = std::fs::read_dir(container.path()) {
-                for file in files.flatten() {
-                    text.push_str(&std::fs::read_to_string(file.path()).unwrap_or_default());
-                }
-            }
-        }
-    }
-    text
 }
 
 /// The operator's key files of Secret `secret` written to `w` (cosign.key, cosign.pub); returns the password.
@@ -308,7 +283,7 @@ async fn the_operator_creates_a_key_pair_that_zot_trusts_and_a_signature_of_anot
             "the status",
             get(V, &ns.name, "zas/zot").unwrap().to_string(),
         ),
-        ("zot's log", pod_logs(&ns.name)),
+        ("zot's log", pod_logs(V, &ns.name)),
         ("the operator's log", operator.logs()),
     ] {
         assert!(
@@ -681,7 +656,7 @@ async fn the_scanner_downloads_from_the_mirror_in_the_spec_and_the_status_says_w
     assert_eq!(ready.0, "True", "the registry serves without a scanner");
     // zot tried the mirror, and says why it has no database.
     let log = eventually("zot's failed download from the mirror", WAIT, || async {
-        let log = pod_logs(&ns.name);
+        let log = pod_logs(V, &ns.name);
         (log.contains("failed to download trivy-db") && log.contains(&format!("{mirror}:2")))
             .then_some(log)
     })

@@ -174,3 +174,29 @@ pub fn image_files(work: &Path) {
     );
     write(work, "layer.tar.gz", &random_bytes(64 * 1024));
 }
+
+/// Every file the pods of namespace `ns` wrote as logs (zot-podrunner keeps them beside the cluster).
+pub fn pod_logs(flavour: Flavour, ns: &str) -> String {
+    let pods = super::kubeconfig(flavour)
+        .parent()
+        .unwrap()
+        .join(format!("pods-{}/pods", flavour.as_str()));
+    let mut text = String::new();
+    for entry in std::fs::read_dir(&pods).unwrap().flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(&format!("{ns}_"))
+        {
+            continue;
+        }
+        for container in std::fs::read_dir(entry.path()).unwrap().flatten() {
+            if let Ok(files) = std::fs::read_dir(container.path()) {
+                for file in files.flatten() {
+                    text.push_str(&std::fs::read_to_string(file.path()).unwrap_or_default());
+                }
+            }
+        }
+    }
+    text
+}
