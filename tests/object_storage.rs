@@ -12,8 +12,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use support::operator::{Operator, in_restricted_namespace};
 use support::registry::{
-    http, image_files, oras, oras_ok, pod_logs, push_image, random_bytes, same_file,
-    wait_ready_pods, write,
+    http, image_files, manifest_digest, oras, oras_ok, pod_logs, push_image, random_bytes,
+    same_file, wait_ready_pods, write,
 };
 use support::services::{
     self, BucketState, REDIS_ADDR, REDIS_PASSWORD, S3, S3_ENDPOINT, S3_OTHER, S3_ROOT, S3Account,
@@ -810,25 +810,7 @@ async fn garbage_collection_set_in_the_spec_runs_on_the_shared_bucket_of_several
         ],
     );
     assert_eq!(status, 200);
-    let digest = {
-        let out = std::process::Command::new("curl")
-            .args([
-                "-sSI",
-                "-H",
-                "Accept: application/vnd.oci.image.manifest.v1+json",
-            ])
-            .arg(format!("http://{second}/v2/team/gone/manifests/v1"))
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find_map(|l| {
-                l.to_ascii_lowercase()
-                    .strip_prefix("docker-content-digest:")
-                    .map(|d| d.trim().to_string())
-            })
-            .expect("zot names the manifest's digest")
-    };
+    let digest = manifest_digest(&second, "team/gone", "v1");
     let (status, body) = http(
         "DELETE",
         &format!("http://{second}/v2/team/gone/manifests/{digest}"),

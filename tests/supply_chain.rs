@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::operator::{Operator, in_restricted_namespace};
-use support::registry::{http, image_files, oras_ok, pod_logs, push_image, wait_ready_pods, write};
+use support::registry::{
+    http, image_files, manifest_digest, oras_ok, pod_logs, push_image, wait_ready_pods, write,
+};
 use support::services::{self, REDIS_ADDR, REDIS_PASSWORD, S3_ENDPOINT, S3_ROOT};
 use support::{Flavour, TestNamespace, condition, eventually, get, kubectl, tool};
 
@@ -849,27 +851,6 @@ fn alpine_like_image(w: &Path) {
     let config = serde_json::json!({"architecture": "amd64", "os": "linux",
         "rootfs": {"type": "layers", "diff_ids": [diff_id]}, "config": {}});
     write(w, "config.json", config.to_string().as_bytes());
-}
-
-/// The digest of `reference`'s manifest.
-fn manifest_digest(registry: &str, repo: &str, tag: &str) -> String {
-    let out = Command::new("curl")
-        .args([
-            "-sfI",
-            "-H",
-            "Accept: application/vnd.oci.image.manifest.v1+json",
-        ])
-        .arg(format!("http://{registry}/v2/{repo}/manifests/{tag}"))
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("docker-content-digest:")
-                .map(|d| d.trim().to_string())
-        })
-        .unwrap_or_else(|| panic!("no digest for {registry}/{repo}:{tag}: {out:?}"))
 }
 
 /// supplyChain.sbom for real: with a database mirror it trusts (on OpenShift through the cluster's trusted CA

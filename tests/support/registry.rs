@@ -200,3 +200,24 @@ pub fn pod_logs(flavour: Flavour, ns: &str) -> String {
     }
     text
 }
+
+/// The digest of `registry`/`repo`:`tag`'s manifest, as zot names it (plain HTTP).
+pub fn manifest_digest(registry: &str, repo: &str, tag: &str) -> String {
+    let out = Command::new("curl")
+        .args([
+            "-sfI",
+            "-H",
+            "Accept: application/vnd.oci.image.manifest.v1+json",
+        ])
+        .arg(format!("http://{registry}/v2/{repo}/manifests/{tag}"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("docker-content-digest:")
+                .map(|d| d.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no digest for {registry}/{repo}:{tag}: {out:?}"))
+}
