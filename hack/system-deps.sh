@@ -9,6 +9,8 @@
 # 10.250.255.3 and does not collide with it.) unzip and Maven (maven) unpack and fetch Keycloak's distribution
 # (hack/tools.sh build keycloak), which runs on the machine's JDK 21+ (Temurin 25 on these machines; Debian's
 # default JDK 17 is too old, and this script does not install one).
+# Chromium (chromium) draws the console's create form in tests/console_form.rs, driven by playwright-core from npm
+# (hack/console-form); Node.js and npm come with the machine.
 set -euo pipefail
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
@@ -21,6 +23,7 @@ command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v curl >/dev/null || missing+=(curl)
 command -v unzip >/dev/null || missing+=(unzip)
 command -v mvn >/dev/null || missing+=(maven)
+command -v chromium >/dev/null || missing+=(chromium)
 ((${#missing[@]})) || exit 0
 if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
   echo "[system-deps] ERROR: missing Debian packages: ${missing[*]} (install them: apt-get install ${missing[*]})" >&2

@@ -3,16 +3,14 @@
 # the clone keyed by tool and version. A warm cache makes this a few seconds; a cold one builds from source.
 #
 #   hack/tools.sh build [TOOL...]   build (or reuse) tools (or the tool of a binary: zli, kubectl); default: all but
-#                                   operator-sdk and kopium
+#                                   kopium
 #   hack/tools.sh path TOOL         print the absolute path of a tool's binary (building it if needed)
 #   hack/tools.sh list              print every tool with its version and whether it is cached
 #
 # Tools: etcd kube (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) kwok (kwok, kwokctl) oras opm
-#        operator-sdk servicemonitor-crd
+#        operator-sdk (`operator-sdk bundle validate` in tests/olm.rs) servicemonitor-crd
 #        zot (zot and zli, from zot's source release in ../shared/src, ZOT_OPERATOR_SHARED elsewhere)
 #        otelcol (OpenTelemetry Collector from hack/otelcol, for the telemetry tests)
-#        bundle-validate (operator-sdk v1.42's `bundle validate --select-optional suite=operatorframework`, from
-#          hack/bundle-validate: the proxy refuses operator-sdk itself)
 #        kopium (Rust, from crates.io: generates src/openshift/generated/ from ../shared/crds in `make generate`;
 #          hack/openshift-types.sh checks its output by a stamp without it, so it is not in the default set)
 #        minio, minio-admin (hack/minio-admin), fake-gcs-server, azurite (npm): the object stores hack/services.sh runs
@@ -51,7 +49,6 @@ version_of() {
     zot) echo "$ZOT_VERSION" ;;
     servicemonitor-crd) echo "$PROMETHEUS_OPERATOR_VERSION" ;;
     otelcol) echo "$OTELCOL_VERSION-$(otelcol_source_hash)" ;;
-    bundle-validate) echo "$BUNDLE_VALIDATE_API_VERSION-$(bundle_validate_source_hash)" ;;
     kopium) echo "$KOPIUM_VERSION" ;;
     minio) echo "$MINIO_VERSION" ;;
     minio-admin) echo "$MINIO_MADMIN_VERSION-$(minio_admin_source_hash)" ;;
@@ -182,10 +179,11 @@ build_opm() {
 build_operator-sdk() {
   local out=$1 w
   w=$(wrapper operator-sdk)
-  # The checksum database answers 404 for operator-sdk v1.42.0 although the proxy serves the module: verify it
-  # against the go.sum the proxy serves instead (GONOSUMDB for this one module only).
-  (cd "$w" && GONOSUMDB=github.com/operator-framework/operator-sdk go get "github.com/operator-framework/operator-sdk@$OPERATOR_SDK_VERSION" &&
-    go build -trimpath -tags "$CONTAINERS_TAGS" -ldflags "-s -w -X github.com/operator-framework/operator-sdk/internal/version.Version=$OPERATOR_SDK_VERSION" \
+  local v=github.com/operator-framework/operator-sdk/internal/version
+  # The version stamps operator-sdk's Makefile sets (the release's tag and commit, the Kubernetes it is built on).
+  log "operator-sdk: compiling (about 7 minutes on 2 busy cores the first time)"
+  (cd "$w" && go get "github.com/operator-framework/operator-sdk@$OPERATOR_SDK_VERSION" &&
+    go build -trimpath -tags "$CONTAINERS_TAGS" -ldflags "-s -w -X $v.Version=$OPERATOR_SDK_VERSION -X $v.GitVersion=$OPERATOR_SDK_VERSION -X $v.GitCommit=$OPERATOR_SDK_COMMIT -X $v.KubernetesVersion=$(go list -m -f '{{.Version}}' k8s.io/api | sed 's/^v0\./v1./')" \
       -o "$out/operator-sdk" github.com/operator-framework/operator-sdk/cmd/operator-sdk)
 }
 
@@ -245,24 +243,6 @@ build_otelcol() {
   log "otelcol: compiling $total packages (a few minutes on 2 cores the first time)"
   compile_with_progress otelcol "$out" "$total" \
     go -C "$src" build -v -trimpath -ldflags "-s -w -X main.version=$OTELCOL_VERSION" -o "$out/otelcol" . || return 1
-}
-
-# operator-sdk's `bundle validate` over operator-framework/api, from the wrapper module hack/bundle-validate (its
-# go.mod pins the api and operator-registry releases operator-sdk v1.42.0 uses; BUNDLE_VALIDATE_API_VERSION must name
-# the same api release). The cache key adds a hash of that module's files, so editing them rebuilds it.
-bundle_validate_source_hash() {
-  cat "$here"/bundle-validate/go.mod "$here"/bundle-validate/go.sum "$here"/bundle-validate/*.go | sha256sum | cut -c1-12
-}
-
-build_bundle-validate() {
-  local out=$1 src="$here/bundle-validate" pinned
-  local -x GOFLAGS="-buildvcs=false -mod=readonly"
-  pinned=$(cd "$src" && go list -m -f '{{.Version}}' github.com/operator-framework/api) ||
-    die "bundle-validate: cannot read hack/bundle-validate/go.mod"
-  [[ $pinned == "$BUNDLE_VALIDATE_API_VERSION" ]] ||
-    die "bundle-validate: hack/bundle-validate/go.mod requires github.com/operator-framework/api $pinned but hack/versions.env says BUNDLE_VALIDATE_API_VERSION=$BUNDLE_VALIDATE_API_VERSION: change both together"
-  log "bundle-validate: compiling hack/bundle-validate (a couple of minutes on 2 cores the first time)"
-  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$out/bundle-validate" .)
 }
 
 # kopium is a Rust tool: cargo builds it from crates.io with its own lock file. The build directory is kept in the
@@ -422,12 +402,10 @@ ensure() {
   ) 8>"$dir.lock" || exit 1
 }
 
-# operator-sdk is not in the default set: the Go module proxy refuses github.com/operator-framework/operator-sdk's
-# go.mod (403 for v1.42.0), so building it fails with that message until it is served. See README "Test platform".
-ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol bundle-validate zot minio minio-admin fake-gcs-server azurite
-  keycloak cosign)
-# Built only when asked for: kopium by `make generate` (CI checks its output by a stamp), operator-sdk (refused).
-KNOWN_TOOLS=("${ALL_TOOLS[@]}" kopium operator-sdk)
+ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol zot minio minio-admin fake-gcs-server azurite
+  keycloak cosign operator-sdk)
+# Built only when asked for: kopium by `make generate` (CI checks its output by a stamp).
+KNOWN_TOOLS=("${ALL_TOOLS[@]}" kopium)
 
 # The tool that builds NAME, a tool or one of its binaries (`zli` is built by `zot`, `kubectl` by `kube`).
 tool_of() {
