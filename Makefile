@@ -105,6 +105,12 @@ UNIT_TESTS := golden crd cel_rules properties zot_examples cli
 unit: ## Every test that needs no cluster: unit tests, golden files, CRD, CEL rules (client-side), properties, zot examples, CLI.
 	$(CARGO) test --locked --lib --bins $(addprefix --test ,$(UNIT_TESTS))
 
+.PHONY: console-form
+console-form: ## Draw the console's create form of a store in headless Chromium (hack/console-form.sh) and keep its screenshot in docs/console-form.png.
+	@out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; \
+	 hack/console-form.sh --bundle bundle --out "$$out" --fill '{"ZotArtifactStore": {"metadata.name": "from-the-form", "spec.storage.size": "20Gi"}}'; \
+	 cp "$$out/ZotArtifactStore.png" docs/console-form.png
+
 ##@ Test platform
 .PHONY: tools
 tools: ## Build (or reuse) every tool of the test platform from Go modules (cached, version-keyed).

@@ -17,6 +17,24 @@ const EMBEDDED_KUBERNETES_TYPES: &[&[&str]] = &[
     &["status", "conditions"],
 ];
 
+/// Optional sections of the spec whose mere presence means something: a store holds only the section of its
+/// storage type, retention needs garbage collection, and a `route` or `ingress` section chooses how the store is
+/// published where the operator would otherwise choose. Defaults inside them are dropped from the schema (the
+/// operator applies the same values itself; the descriptions say "Defaults to ..."): the API server applies such
+/// defaults only inside a section the user wrote, but the console's create form (react-jsonschema-form) fills every
+/// default of the schema into its data and so would create the section, e.g. an `s3` section with a region in a
+/// filesystem store, which admission then refuses, or a Route nobody asked for. tests/console_form.rs submits every alm-example through the form.
+const SECTIONS_WHOSE_PRESENCE_MATTERS: &[&[&str]] = &[
+    &["spec", "storage", "s3"],
+    &["spec", "storage", "gcs"],
+    &["spec", "storage", "azure"],
+    &["spec", "storage", "retention"],
+    &["spec", "database", "redis"],
+    &["spec", "database", "dynamodb"],
+    &["spec", "networking", "route"],
+    &["spec", "networking", "ingress"],
+];
+
 /// Every CRD of the operator, in a fixed order.
 pub fn all() -> Vec<CustomResourceDefinition> {
     vec![zot_artifact_store()]
@@ -41,6 +59,14 @@ pub fn zot_artifact_store() -> CustomResourceDefinition {
                 strip_nested_descriptions(node);
             }
         }
+        for path in SECTIONS_WHOSE_PRESENCE_MATTERS {
+            if let Some(node) = property(&mut value, path) {
+                drop_nested_defaults(node);
+            }
+        }
+        if let Some(spec) = property(&mut value, &["spec"]) {
+            type_int_or_string(spec);
+        }
         if let Ok(stripped) = serde_json::from_value(value) {
             *schema = stripped;
         }
@@ -62,6 +88,42 @@ fn property<'a>(schema: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
     path.iter().try_fold(schema, |node, name| {
         node.get_mut("properties")?.get_mut(*name)
     })
+}
+
+/// Removes `default` from every property below `node` (not from `node` itself).
+fn drop_nested_defaults(node: &mut Value) {
+    let Some(Value::Object(properties)) = node.get_mut("properties") else {
+        return;
+    };
+    for child in properties.values_mut() {
+        if let Value::Object(fields) = child {
+            fields.remove("default");
+        }
+        drop_nested_defaults(child);
+    }
+}
+
+/// Gives every int-or-string below `node` (pod counts or percentages, Kubernetes' quantities) the two types it
+/// takes, `anyOf: [integer, string]`, as controller-gen writes it and the API server allows for
+/// `x-kubernetes-int-or-string`. Without a type, the console's create form cannot draw the field ("Unsupported
+/// field schema").
+fn type_int_or_string(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            if map.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true))
+                && !map.contains_key("type")
+                && !map.contains_key("anyOf")
+            {
+                map.insert(
+                    "anyOf".to_string(),
+                    serde_json::json!([{ "type": "integer" }, { "type": "string" }]),
+                );
+            }
+            map.values_mut().for_each(type_int_or_string);
+        }
+        Value::Array(items) => items.iter_mut().for_each(type_int_or_string),
+        _ => {}
+    }
 }
 
 /// Removes `description` from every schema below `node`, keeping the node's own description.

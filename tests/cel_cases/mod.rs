@@ -380,7 +380,7 @@ pub fn cases() -> Vec<Case> {
         ),
         refused(
             "a database volume size of 0 is refused",
-            "{storage: {type: s3, s3: {bucket: images}}, database: {embedded: {storageSize: 0}}}",
+            "{storage: {type: s3, s3: {bucket: images}}, database: {embedded: {storageSize: '0'}}}",
             &[("spec.database.embedded.storageSize", POSITIVE_QUANTITY)],
         ),
         accepted(
@@ -388,8 +388,8 @@ pub fn cases() -> Vec<Case> {
             "{storage: {type: s3, s3: {bucket: images}}, database: {embedded: {storageSize: 2Gi, storageClass: fast}}}",
         ),
         accepted(
-            "a database volume size given as an integer number of bytes is accepted",
-            "{storage: {type: azure, azure: {accountName: zotimages, container: images}}, database: {embedded: {storageSize: 1073741824}}}",
+            "a database volume size given as a number of bytes (a string, like every size) is accepted",
+            "{storage: {type: azure, azure: {accountName: zotimages, container: images}}, database: {embedded: {storageSize: '1073741824'}}}",
         ),
         // storage
         refused(
@@ -403,8 +403,8 @@ pub fn cases() -> Vec<Case> {
             &[("spec.storage.size", POSITIVE_QUANTITY)],
         ),
         refused(
-            "a negative integer storage size is refused",
-            "{storage: {size: -1}}",
+            "a negative storage size is refused",
+            "{storage: {size: '-1'}}",
             &[("spec.storage.size", POSITIVE_QUANTITY)],
         ),
         accepted(
@@ -416,8 +416,8 @@ pub fn cases() -> Vec<Case> {
             "{storage: {size: 500Mi}}",
         ),
         accepted(
-            "an integer storage size in bytes is accepted",
-            "{storage: {size: 5368709120}}",
+            "a storage size in bytes (a string, like every size) is accepted",
+            "{storage: {size: '5368709120'}}",
         ),
         accepted(
             "a decimal-exponent storage size is accepted",

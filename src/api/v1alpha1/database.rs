@@ -68,6 +68,7 @@ pub struct EmbeddedDatabase {
     /// volume (default `5Gi`). With filesystem storage the database shares the data volume, and this size is
     /// added to storage.size (the DatabaseReady condition states the split).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "rules::quantity_string")]
     #[x_kube(validation = rules::positive_quantity())]
     pub storage_size: Option<Quantity>,
     /// StorageClass of the database volume used with s3, gcs or azure storage. Defaults to the cluster's

@@ -104,7 +104,7 @@ pub struct IngressSpec {
 /// TLS of an Ingress.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new("!self.enabled || has(self.secretName)")
+#[x_kube(validation = Rule::new("!has(self.enabled) || !self.enabled || has(self.secretName)")
     .message("ingress.tls.enabled needs ingress.tls.secretName: the Secret (type kubernetes.io/tls) that holds or will hold the certificate"))]
 pub struct IngressTls {
     /// Terminate TLS at the Ingress. Defaults to false.

@@ -77,7 +77,7 @@ use super::{
         .message(messages::CVE_NEEDS_FILESYSTEM),
     validation = Rule::new("!(self.supplyChain.enabled && has(self.supplyChain.sbom) && self.supplyChain.sbom.enabled) || (self.extensions.search.enabled && (!has(self.extensions.search.cve) || self.extensions.search.cve.enabled))")
         .message(messages::SBOM_NEEDS_SCANNER),
-    validation = Rule::new("!has(self.networking.route) || !self.networking.route.enabled || self.networking.route.termination != 'passthrough' || self.tls.enabled")
+    validation = Rule::new("!has(self.networking.route) || (has(self.networking.route.enabled) && !self.networking.route.enabled) || !has(self.networking.route.termination) || self.networking.route.termination != 'passthrough' || self.tls.enabled")
         .message(messages::ROUTE_NEEDS_TLS),
 )]
 pub struct ZotArtifactStoreSpec {

@@ -36,6 +36,7 @@ pub struct StorageSpec {
     /// Size of the volume of filesystem storage, e.g. `50Gi`. Defaults to 5Gi. A larger value expands the
     /// volume when its StorageClass allows it; a smaller one is refused by Kubernetes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "rules::quantity_string")]
     #[x_kube(validation = rules::positive_quantity())]
     pub size: Option<Quantity>,
     /// StorageClass of the volume of filesystem storage. Defaults to the cluster's default StorageClass.
