@@ -93,7 +93,7 @@ pub async fn control(
         instance: config.instance.clone(),
     };
     let recorder = Recorder::new(client.clone(), reporter);
-    let ctx = Arc::new(Context::new(
+    let mut ctx = Context::new(
         client,
         platform,
         children.clone(),
@@ -102,7 +102,9 @@ pub async fn control(
         metrics,
         crate::s3::Client::new().map_err(RunError::S3Client)?,
         crate::keycloak::Client::new().map_err(RunError::KeycloakClient)?,
-    ));
+    );
+    ctx.serving_lifetime = config.serving_lifetime;
+    let ctx = Arc::new(ctx);
     tokio::spawn(mark_synced(children, main_store, ctx.clone(), readiness));
 
     let (lost_tx, mut lost_rx) = watch::channel(false);

@@ -36,7 +36,7 @@ pub fn route_fallback(store: &ValidatedStore, platform: &Platform) -> Option<Sto
         return None;
     }
     let route = networking.route.as_ref().filter(|r| r.enabled)?;
-    if route.termination != RouteTermination::Edge || store.spec.tls.enabled {
+    if route.termination != RouteTermination::Edge {
         return None;
     }
     Some(StoreIngress {
