@@ -188,7 +188,11 @@ fn stores_referencing(
         .filter(|store| store.namespace().as_deref() == Some(ns.as_str()))
         .filter(|store| {
             validate::validate(store, &ns)
-                .map(|v| v.referenced_secrets().contains(&name))
+                .map(|v| {
+                    // The Secret cert-manager issues tls.issuerRef's Certificate into: its arrival lets the
+                    // store go on.
+                    v.referenced_secrets().contains(&name) || crate::render::issued_tls_name(&v) == name
+                })
                 .unwrap_or(false)
         })
         .map(|store| ObjectRef::new(&store.name_any()).within(&ns))
