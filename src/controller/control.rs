@@ -191,7 +191,8 @@ fn stores_referencing(
                 .map(|v| {
                     // The Secret cert-manager issues tls.issuerRef's Certificate into: its arrival lets the
                     // store go on.
-                    v.referenced_secrets().contains(&name) || crate::render::issued_tls_name(&v) == name
+                    v.referenced_secrets().contains(&name)
+                        || crate::render::issued_tls_name(&v) == name
                 })
                 .unwrap_or(false)
         })

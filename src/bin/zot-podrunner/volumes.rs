@@ -91,8 +91,10 @@ pub async fn refresh(client: &Client, pod: &Pod, pod_dir: &Path, fs_group: Optio
             continue;
         };
         let current = current_files(&dir.join("..data"));
-        let wanted: BTreeMap<&String, &Vec<u8>> =
-            files.iter().map(|(path, (content, _))| (path, content)).collect();
+        let wanted: BTreeMap<&String, &Vec<u8>> = files
+            .iter()
+            .map(|(path, (content, _))| (path, content))
+            .collect();
         let unchanged = current.len() == wanted.len()
             && current
                 .iter()

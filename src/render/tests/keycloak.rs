@@ -150,7 +150,11 @@ fn the_redirect_uri_follows_the_ingress_host_or_the_route_and_a_store_without_ei
     );
     assert!(gaps(&store(&route), &openshift).is_empty());
     // zot serves HTTPS (the default) and marks its session cookies Secure itself.
-    assert!(config(&desired)["http"]["auth"].get("secureSession").is_none());
+    assert!(
+        config(&desired)["http"]["auth"]
+            .get("secureSession")
+            .is_none()
+    );
     // Browsers reach zot over HTTPS there while zot serves HTTP: its session cookies say Secure.
     let plain = format!("{route}tls: {{enabled: false}}\n");
     let plain = super::desired(&store(&plain), &openshift, &Inputs::default());

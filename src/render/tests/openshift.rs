@@ -59,7 +59,8 @@ fn main_service_annotations(desired: &Desired) -> BTreeMap<String, String> {
 }
 
 #[test]
-fn on_openshift_a_store_naming_no_route_gets_a_reencrypt_route_to_zot_serving_tls_on_the_default_host() {
+fn on_openshift_a_store_naming_no_route_gets_a_reencrypt_route_to_zot_serving_tls_on_the_default_host()
+ {
     let desired = on_openshift("{}");
     let tls = route_of(&desired).spec.tls.unwrap();
     assert_eq!(tls.termination, RouteTlsTermination::Reencrypt);
@@ -74,7 +75,8 @@ fn on_openshift_a_store_naming_no_route_gets_a_reencrypt_route_to_zot_serving_tl
 }
 
 #[test]
-fn on_openshift_a_store_serving_plain_http_naming_no_route_gets_an_edge_route_on_the_default_host() {
+fn on_openshift_a_store_serving_plain_http_naming_no_route_gets_an_edge_route_on_the_default_host()
+{
     let desired = on_openshift("tls: {enabled: false}");
     let route = route_of(&desired);
     assert_eq!(route.metadata.name.as_deref(), Some("zot"));

@@ -91,7 +91,8 @@ fn on_kubernetes_an_edge_route_with_zot_serving_tls_gets_an_ingress_speaking_htt
             "{spec}"
         );
     }
-    let plain = k8s("networking:\n  route: {enabled: true, host: zot.example.com}\ntls: {enabled: false}");
+    let plain =
+        k8s("networking:\n  route: {enabled: true, host: zot.example.com}\ntls: {enabled: false}");
     assert_eq!(plain.ingress.unwrap().metadata.annotations, None);
 }
 
