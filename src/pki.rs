@@ -19,8 +19,13 @@ use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 pub const CA_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 /// Default lifetime of the serving certificate: 90 days, renewed after 60.
 pub const SERVING_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
-/// Certificates start a little in the past, for clocks slightly behind the operator's.
+/// Certificates start a little in the past, for clocks slightly behind the operator's: a tenth of their lifetime,
+/// five minutes at most.
 const BACKDATE: Duration = Duration::from_secs(300);
+
+fn backdate(lifetime: Duration) -> Duration {
+    (lifetime / 10).min(BACKDATE)
+}
 
 /// Why a certificate could not be made or read.
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +90,7 @@ pub fn new_ca(common_name: &str, now: SystemTime, lifetime: Duration) -> Result<
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    params.not_before = at(now - BACKDATE);
+    params.not_before = at(now - backdate(lifetime));
     params.not_after = at(now + lifetime);
     let cert = params.self_signed(&key)?;
     Ok(CaPair {
@@ -117,7 +122,7 @@ pub fn issue(
     ];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
-    params.not_before = at(now - BACKDATE);
+    params.not_before = at(now - backdate(lifetime));
     params.not_after = at(now + lifetime);
     let cert = params.signed_by(&key, &issuer)?;
     Ok(ServingPair {
@@ -278,12 +283,10 @@ mod tests {
         let now = SystemTime::now();
         let ca = new_ca("ca", now, CA_LIFETIME).unwrap();
         let serving = issue(&ca, &names(), now, Duration::from_secs(90)).unwrap();
-        // Backdated by 5 minutes: renewal falls 2/3 into [now-300s, now+90s], i.e. at now-40s.
-        let renew = facts(&serving.cert_pem).unwrap().renew_at();
-        assert_eq!(
-            renew,
-            facts(&serving.cert_pem).unwrap().not_before + Duration::from_secs(260)
-        );
+        // Backdated by a tenth of its lifetime: renewal falls 2/3 into [now-9s, now+90s], i.e. at now+57s.
+        let short = facts(&serving.cert_pem).unwrap();
+        assert_eq!(short.renew_at(), short.not_before + Duration::from_secs(66));
+        assert!(short.renew_at() > now + Duration::from_secs(50));
         let long = issue(&ca, &names(), now, SERVING_LIFETIME).unwrap();
         assert_eq!(serving_renewal(&long, &ca, &names(), now), None);
         assert_eq!(
