@@ -236,7 +236,10 @@ fn rendered(namespace: &str, spec: &str) -> Rendered {
 }
 
 const TERMINATIONS: [(&str, &str); 3] = [
-    ("edge", "networking:\n  route: {termination: edge}"),
+    (
+        "edge",
+        "networking:\n  route: {termination: edge}\ntls: {enabled: false}",
+    ),
     (
         "reencrypt",
         "networking:\n  route: {termination: reencrypt}",
