@@ -6,17 +6,33 @@ mod support;
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::operator::Operator;
 use support::registry::{http, image_files, oras, oras_ok, push_image, same_file, wait_ready_pods};
 use support::tls::{Zot, cert_manager, describe, secret_key, verifies};
 use support::{Flavour, TestNamespace, condition, eventually, get};
 
 const V: Flavour = Flavour::Vanilla;
 
+/// The operator of this file: every namespace, serving certificates that live 90 s (renewed after 60 s), so that
+/// a test sees a renewal; the other tests do not mind (zot reloads a renewed certificate).
+fn operator() {
+    static RUNNING: OnceLock<Mutex<Option<Operator>>> = OnceLock::new();
+    let mut running = RUNNING.get_or_init(Default::default).lock().unwrap();
+    if running.is_none() {
+        *running = Some(Operator::start(
+            V,
+            "tests-tls",
+            &[("ZOT_OPERATOR_SERVING_CERT_LIFETIME", "90")],
+        ));
+    }
+}
+
 async fn setup(prefix: &str) -> TestNamespace {
-    support::operator::shared(V);
+    operator();
     TestNamespace::new(
         V,
         prefix,
@@ -122,14 +138,8 @@ async fn a_default_store_serves_https_with_a_certificate_of_its_own_ca_for_its_s
 #[tokio::test]
 async fn the_serving_certificate_is_renewed_before_expiry_and_zot_serves_the_new_one_without_a_restart()
  {
-    // An operator of its own whose serving certificates live 90 s: renewed after 60 s.
-    let (ns, _operator) = support::operator::in_restricted_namespace(
-        V,
-        "tls-renew",
-        "tests-tls-renew",
-        &[("ZOT_OPERATOR_SERVING_CERT_LIFETIME", "90")],
-    )
-    .await;
+    // This file's operator makes serving certificates that live 90 s: renewed after 60 s.
+    let ns = setup("tls-renew").await;
     support::apply(V, &ns.name, &store("renew", ""));
     support::ready(V, &ns.name, "renew").await;
     let pods = wait_ready_pods(V, &ns.name, "renew", 1).await;

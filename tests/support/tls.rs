@@ -183,7 +183,7 @@ pub fn cert_manager(flavour: Flavour) {
         .open(&log)
         .unwrap();
     let script = format!(
-        "'{}' --kubeconfig '{}' -v=2 & pid=$!; trap 'kill -TERM $pid 2>/dev/null; wait $pid' EXIT; read -r _; exit 0",
+        "'{}' --kubeconfig '{}' & pid=$!; trap 'kill -TERM $pid 2>/dev/null; wait $pid' EXIT; read -r _; exit 0",
         binary.display(),
         kubeconfig(flavour).display()
     );
