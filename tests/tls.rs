@@ -340,6 +340,11 @@ async fn an_issuer_ref_serves_cert_managers_certificate_an_issuer_that_never_iss
     push_and_pull(&cm_zot, w, "v2");
     let certificate = get(V, &ns.name, "certificate/switch").unwrap();
     assert_eq!(certificate["spec"]["issuerRef"]["name"], "team-ca");
+    assert!(
+        get(V, &ns.name, "secret/switch-ca").is_none()
+            && get(V, &ns.name, "secret/switch-tls").is_none(),
+        "the operator's CA and certificate go with their source"
+    );
 
     // TLS off: the pods roll again and serve plain HTTP.
     support::apply(
@@ -359,6 +364,16 @@ async fn an_issuer_ref_serves_cert_managers_certificate_an_issuer_that_never_iss
     .await;
     let (code, _) = http("GET", &format!("http://{}:5000/v2/", plain[0].1), &[]);
     assert_eq!(code, 200, "plain HTTP after tls.enabled: false");
+    eventually(
+        "the former issuer's Certificate to go",
+        Duration::from_secs(60),
+        || async {
+            get(V, &ns.name, "certificate/switch")
+                .is_none()
+                .then_some(())
+        },
+    )
+    .await;
     let out = w.join("plain");
     let _ = std::fs::remove_dir_all(&out);
     oras_ok(

@@ -102,7 +102,8 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
         Ok(verified) => verified,
         Err(e) => return keycloak_unavailable(store, ctx, e).await,
     };
-    let renew_at = match tls::prepare(ctx, &validated, &mut inputs).await? {
+    let had_issuer = tls::had_issuer(ctx, store, &validated);
+    let renew_at = match tls::prepare(ctx, &validated, had_issuer, &mut inputs).await? {
         tls::Prepared::Ready { renew_at } => renew_at,
         tls::Prepared::NotIssued { reason, message } => {
             let observed = Observed::CertificateUnavailable { reason, message };

@@ -9,9 +9,10 @@
 //! No key reaches a log line, an event or the status.
 use std::time::{Duration, SystemTime};
 
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
 use kube::runtime::reflector::ObjectRef;
 use tracing::{Instrument, info, info_span};
 
@@ -19,8 +20,10 @@ use super::context::Context;
 use super::dereference::read_secret;
 use super::error::Error;
 use crate::api::names::MANAGED_BY;
+use crate::api::v1alpha1::ZotArtifactStore;
 use crate::pki::{self, CaPair, ServingPair};
 use crate::render::{self, CA_CERT_KEY, CA_KEY_KEY, Inputs, OperatorTls, ServingCertificate};
+use crate::status::types::TLS_READY;
 use crate::validate::ValidatedStore;
 
 /// How soon a store whose cert-manager Certificate is not issued yet is looked at again.
@@ -36,13 +39,19 @@ pub enum Prepared {
 }
 
 /// Makes the certificate of `store` ready (see the module), filling [`Inputs::operator_tls`] and the destination CA
-/// of a reencrypt Route.
+/// of a reencrypt Route. `had_issuer`: the store used tls.issuerRef until now (its status or its pods say so); its
+/// cert-manager Certificate is then deleted when the store no longer names an issuer.
 pub async fn prepare(
     ctx: &Context,
     store: &ValidatedStore,
+    had_issuer: bool,
     inputs: &mut Inputs,
 ) -> Result<Prepared, Error> {
-    match render::serving_certificate(store, &ctx.platform) {
+    let serving = render::serving_certificate(store, &ctx.platform);
+    if had_issuer && !matches!(serving, Some(ServingCertificate::CertManager { .. })) {
+        delete_certificate(ctx, store).await?;
+    }
+    match serving {
         Some(ServingCertificate::Operator { secret }) => {
             let (tls, renew_at) = operator_certificate(ctx, store, &secret).await?;
             if render::destination_ca_source(store, &ctx.platform).is_some() {
@@ -57,6 +66,63 @@ pub async fn prepare(
             issued_certificate(ctx, store, &secret).await
         }
         _ => Ok(Prepared::Ready { renew_at: None }),
+    }
+}
+
+/// Whether `store` used tls.issuerRef until now: its status has a TLSReady condition (only a Certificate not
+/// issued yet sets one) or its cached workload mounts cert-manager's Secret.
+pub fn had_issuer(ctx: &Context, store: &ZotArtifactStore, validated: &ValidatedStore) -> bool {
+    let in_status = store
+        .status
+        .as_ref()
+        .is_some_and(|s| s.conditions.iter().any(|c| c.type_ == TLS_READY));
+    let issued = render::issued_tls_name(validated);
+    let mounts = |template: Option<&PodTemplateSpec>| {
+        template
+            .and_then(|t| t.spec.as_ref())
+            .and_then(|s| s.volumes.as_ref())
+            .is_some_and(|volumes| {
+                volumes.iter().any(|v| {
+                    v.secret.as_ref().and_then(|s| s.secret_name.as_deref())
+                        == Some(issued.as_str())
+                })
+            })
+    };
+    let name = validated.names().base();
+    let sts = ctx
+        .children
+        .statefulsets
+        .as_ref()
+        .and_then(|c| c.get(&ObjectRef::new(&name).within(&validated.namespace)))
+        .is_some_and(|s| mounts(s.spec.as_ref().map(|s| &s.template)));
+    let deploy = ctx
+        .children
+        .deployments
+        .as_ref()
+        .and_then(|c| c.get(&ObjectRef::new(&name).within(&validated.namespace)))
+        .is_some_and(|d| mounts(d.spec.as_ref().map(|s| &s.template)));
+    in_status || sts || deploy
+}
+
+/// Deletes the cert-manager Certificate `<store>` of a former tls.issuerRef (gone already, or no cert-manager: fine).
+async fn delete_certificate(ctx: &Context, store: &ValidatedStore) -> Result<(), Error> {
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        ctx.client.clone(),
+        &store.namespace,
+        &render::certificate_resource(),
+    );
+    let name = store.names().base();
+    match api
+        .delete(&name, &DeleteParams::default())
+        .instrument(info_span!("delete", kind = "Certificate", name = %name))
+        .await
+    {
+        Ok(_) => {
+            info!(store = %store.name, namespace = %store.namespace, "deleted the cert-manager Certificate of the former tls.issuerRef");
+            Ok(())
+        }
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+        Err(source) => Err(Error::ApplyCertificate(source)),
     }
 }
 
