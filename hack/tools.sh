@@ -15,6 +15,8 @@
 #          hack/openshift-types.sh checks its output by a stamp without it, so it is not in the default set)
 #        minio, minio-admin (hack/minio-admin), fake-gcs-server, azurite (npm): the object stores hack/services.sh runs
 #        cosign (github.com/sigstore/cosign/v2): signs images on real zot pods in tests/supply_chain.rs
+#        cert-manager (hack/cert-manager over github.com/cert-manager/cert-manager: its CA/self-signed issuer and
+#          certificate controllers, and its CRDs in crds/): issues tls.issuerRef's Certificates in tests/tls.rs
 #        keycloak (Maven Central's keycloak-quarkus-dist zip): the OpenID Connect provider `hack/services.sh up keycloak`
 #          runs for the rbac.keycloak tests
 set -euo pipefail
@@ -56,6 +58,7 @@ version_of() {
     azurite) echo "$AZURITE_VERSION" ;;
     cosign) echo "$COSIGN_VERSION" ;;
     keycloak) echo "$KEYCLOAK_VERSION" ;;
+    cert-manager) echo "$CERT_MANAGER_VERSION-$(cert_manager_source_hash)" ;;
     *) die "unknown tool '$1'" ;;
   esac
 }
@@ -245,6 +248,33 @@ build_otelcol() {
     go -C "$src" build -v -trimpath -ldflags "-s -w -X main.version=$OTELCOL_VERSION" -o "$out/otelcol" . || return 1
 }
 
+# cert-manager's controllers from the wrapper module hack/cert-manager (its go.mod pins the cert-manager release;
+# CERT_MANAGER_VERSION must name the same), and the release's CRDs (deploy/crds of the module) in crds/. The cache
+# key adds a hash of the wrapper's files.
+cert_manager_source_hash() {
+  cat "$here"/cert-manager/go.mod "$here"/cert-manager/go.sum "$here"/cert-manager/*.go | sha256sum | cut -c1-12
+}
+
+build_cert-manager() {
+  local out=$1 src="$here/cert-manager" pinned dir total
+  local -x GOFLAGS="-buildvcs=false -mod=readonly"
+  pinned=$(cd "$src" && go list -m -f '{{.Version}}' github.com/cert-manager/cert-manager) ||
+    die "cert-manager: cannot read hack/cert-manager/go.mod"
+  [[ $pinned == "$CERT_MANAGER_VERSION" ]] ||
+    die "cert-manager: hack/cert-manager/go.mod requires github.com/cert-manager/cert-manager $pinned but hack/versions.env says CERT_MANAGER_VERSION=$CERT_MANAGER_VERSION: change both together"
+  log "cert-manager: downloading the modules of hack/cert-manager"
+  (cd "$src" && go mod download) >&2 || die "cert-manager: downloading the modules failed"
+  dir=$(cd "$src" && go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager) ||
+    die "cert-manager: cannot locate the module github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION"
+  mkdir -p "$out/crds"
+  cp "$dir"/deploy/crds/*.yaml "$out/crds/" || die "cert-manager: the module has no deploy/crds"
+  chmod u+w "$out"/crds/*.yaml
+  total=$(cd "$src" && go list -deps . | wc -l) || die "cert-manager: resolving the packages of hack/cert-manager failed"
+  log "cert-manager: compiling $total packages (a few minutes on 2 cores the first time)"
+  compile_with_progress cert-manager "$out" "$total" \
+    go -C "$src" build -v -trimpath -ldflags "-s -w" -o "$out/cert-manager" . || return 1
+}
+
 # kopium is a Rust tool: cargo builds it from crates.io with its own lock file. The build directory is kept in the
 # cache, so an interrupted build resumes.
 build_kopium() {
@@ -403,7 +433,7 @@ ensure() {
 }
 
 ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol zot minio minio-admin fake-gcs-server azurite
-  keycloak cosign operator-sdk)
+  keycloak cosign operator-sdk cert-manager)
 # Built only when asked for: kopium by `make generate` (CI checks its output by a stamp).
 KNOWN_TOOLS=("${ALL_TOOLS[@]}" kopium)
 

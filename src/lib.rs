@@ -12,6 +12,7 @@ pub mod keycloak;
 pub mod leader;
 pub mod metrics;
 pub mod openshift;
+pub mod pki;
 pub mod platform;
 pub mod render;
 pub mod s3;

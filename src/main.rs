@@ -70,6 +70,10 @@ struct RunArgs {
     /// OperatorGroup's target namespaces.
     #[arg(long, env = "WATCH_NAMESPACE", default_value = "")]
     watch_namespace: String,
+    /// Lifetime, in seconds, of the serving certificates the stores' own CAs sign (TLS by default); they are
+    /// renewed after two thirds of it. Default: 90 days.
+    #[arg(long, env = "ZOT_OPERATOR_SERVING_CERT_LIFETIME", default_value_t = zot_operator::pki::SERVING_LIFETIME.as_secs(), value_parser = clap::value_parser!(u64).range(60..))]
+    serving_cert_lifetime: u64,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,6 +196,7 @@ fn run(args: RunArgs) -> ExitCode {
             default_image: args.default_image,
             instance: Some(identity),
             scope,
+            serving_lifetime: std::time::Duration::from_secs(args.serving_cert_lifetime),
         };
         let result = zot_operator::controller::run(config).await;
         if let Err(err) = &result {

@@ -29,6 +29,7 @@ pub mod types {
     pub const SIGNING_READY: &str = "SigningReady";
     pub const VULNERABILITY_DATABASE_READY: &str = "VulnerabilityDatabaseReady";
     pub const KEYCLOAK_READY: &str = "KeycloakReady";
+    pub const TLS_READY: &str = "TLSReady";
 }
 
 /// A database zot's scanner downloads, and whether its registry answered the operator.
@@ -75,6 +76,9 @@ pub enum Observed {
     /// Keycloak refuses the store's realm, scopes or client secret, or does not answer: shown as
     /// `KeycloakReady=False` with Keycloak's answer; the operator retries with backoff and applies nothing meanwhile.
     KeycloakUnavailable { reason: String, message: String },
+    /// The certificate zot is to serve is not there yet (cert-manager has not issued tls.issuerRef's Certificate):
+    /// shown as `TLSReady=False` with cert-manager's message; retried, nothing else applied meanwhile.
+    CertificateUnavailable { reason: String, message: String },
     /// The children were applied.
     Applied(Box<Applied>),
 }
@@ -203,6 +207,9 @@ pub fn compute(
         }
         Observed::KeycloakUnavailable { reason, message } => {
             blocked(previous, types::KEYCLOAK_READY, reason, message)
+        }
+        Observed::CertificateUnavailable { reason, message } => {
+            blocked(previous, types::TLS_READY, reason, message)
         }
         Observed::Applied(applied) => running::running(applied),
     };

@@ -49,7 +49,8 @@ const POLICIES: &str = r#"    policies:
 "#;
 
 /// A store signing in with the test realm through `client` and the Secret `kc` (key client-secret); `storage`
-/// is YAML under spec (indented two spaces).
+/// is YAML under spec (indented two spaces). zot serves plain HTTP here (`tls.enabled: false`), as behind a
+/// TLS-terminating Ingress: these tests are about sign-in; TLS (the default) is proven in tests/tls.rs.
 fn store(name: &str, client: &str, storage: &str) -> String {
     format!(
         r#"apiVersion: artifact.zotregistry.io/v1alpha1
@@ -57,6 +58,8 @@ kind: ZotArtifactStore
 metadata:
   name: {name}
 spec:
+  tls:
+    enabled: false
 {storage}  networking:
     ingress:
       enabled: true

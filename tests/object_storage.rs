@@ -43,7 +43,9 @@ fn keys_secret(name: &str, account: S3Account) -> String {
 const REDIS_SECRET: &str =
     "apiVersion: v1\nkind: Secret\nmetadata:\n  name: redis-auth\nstringData:\n  password: ";
 
-/// A store on the platform's S3 with the access key of Secret `s3-keys`; `extra` is more YAML under spec.
+/// A store on the platform's S3 with the access key of Secret `s3-keys`; `extra` is more YAML under spec. zot
+/// serves plain HTTP here (`tls.enabled: false`): these tests are about storage, and clients reach pods by address;
+/// TLS (the default) is proven in tests/tls.rs and tests/registry.rs.
 fn s3_store(name: &str, bucket: &str, extra: &str) -> String {
     format!(
         r#"apiVersion: artifact.zotregistry.io/v1alpha1
@@ -51,6 +53,8 @@ kind: ZotArtifactStore
 metadata:
   name: {name}
 spec:
+  tls:
+    enabled: false
   storage:
     type: s3
     s3:

@@ -236,7 +236,10 @@ fn rendered(namespace: &str, spec: &str) -> Rendered {
 }
 
 const TERMINATIONS: [(&str, &str); 3] = [
-    ("edge", "networking:\n  route: {termination: edge}"),
+    (
+        "edge",
+        "networking:\n  route: {termination: edge}\ntls: {enabled: false}",
+    ),
     (
         "reencrypt",
         "networking:\n  route: {termination: reencrypt}",
@@ -325,7 +328,12 @@ fn the_crd_and_the_operator_agree_on_route_hosts_and_terminations() {
             false,
         ),
         ("networking:\n  route: {termination: reencrypt}", true),
-        ("networking:\n  route: {termination: passthrough}", false),
+        // TLS by default: passthrough reaches zot serving its own certificate; not with TLS off.
+        ("networking:\n  route: {termination: passthrough}", true),
+        (
+            "networking:\n  route: {termination: passthrough}\ntls: {enabled: false}",
+            false,
+        ),
         (
             "networking:\n  route: {enabled: false, termination: passthrough}",
             true,

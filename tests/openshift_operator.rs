@@ -61,11 +61,27 @@ async fn on_openshift_a_store_gets_a_route_on_the_apps_domain_that_follows_its_t
     let route = get(O, &ns.name, "route/web").expect("a Route by default on OpenShift");
     let host = format!("web-{}.apps.zot.test", ns.name);
     assert_eq!(route["spec"]["host"], host.as_str());
-    assert_eq!(route["spec"]["tls"]["termination"], "edge");
+    // TLS by default: zot serves the certificate of the store's own CA, and the Route re-encrypts trusting it.
+    assert_eq!(route["spec"]["tls"]["termination"], "reencrypt");
     assert_eq!(
         route["spec"]["tls"]["insecureEdgeTerminationPolicy"],
         "Redirect"
     );
+    let store_ca =
+        support::tls::secret_key(O, &ns.name, "web-ca", "ca.crt").expect("the store's CA");
+    assert_eq!(
+        route["spec"]["tls"]["destinationCACertificate"],
+        store_ca.as_str()
+    );
+    let sts = get(O, &ns.name, "statefulset/web").unwrap();
+    let tls_volume = sts["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "tls")
+        .cloned()
+        .unwrap();
+    assert_eq!(tls_volume["secret"]["secretName"], "web-tls");
     assert!(route["metadata"]["annotations"]["haproxy.router.openshift.io/timeout"].is_string());
     // No router runs in the test cluster: the Route is not admitted, and the store says so.
     let (s, reason, _) = condition(&status, "RouteReady").expect("a RouteReady condition");
@@ -156,13 +172,13 @@ async fn on_openshift_a_store_gets_a_route_on_the_apps_domain_that_follows_its_t
         format!("https://{host}").as_str()
     );
 
-    // Back to edge: the router terminates TLS again and zot serves plain HTTP without the certificate.
+    // Back to edge with TLS off: the router terminates TLS and zot serves plain HTTP without a certificate.
     apply(
         O,
         &ns.name,
         &store(
             "web",
-            "  networking:\n    route:\n      termination: edge\n  metrics:\n    prometheus:\n      serviceMonitor:\n        enabled: true\n",
+            "  tls:\n    enabled: false\n  networking:\n    route:\n      termination: edge\n  metrics:\n    prometheus:\n      serviceMonitor:\n        enabled: true\n",
         ),
     );
     eventually("zot to stop serving TLS", WAIT, || async {

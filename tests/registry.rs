@@ -12,10 +12,16 @@ use support::registry::{
     http, image_files, oras, oras_ok, push_image, random_bytes, referrers, same_file,
     wait_ready_pods, write,
 };
+use support::tls::Zot;
 use support::{Flavour, TestNamespace, condition, eventually, kubectl};
 
 const V: Flavour = Flavour::Vanilla;
 const WAIT: Duration = Duration::from_secs(180);
+
+/// oras arguments followed by the TLS flags of a [`Zot`].
+fn with<'a>(args: &[&'a str], tls: &[&'a str]) -> Vec<&'a str> {
+    [args, tls].concat()
+}
 
 async fn setup(prefix: &str) -> TestNamespace {
     support::operator::shared(V);
@@ -48,15 +54,13 @@ async fn the_minimal_sample_serves_what_was_pushed_with_its_referrers_across_a_p
         "{store}"
     );
     let pods = wait_ready_pods(V, &ns.name, "minimal-artifact-store", 1).await;
-    let registry = format!("{}:5000", pods[0].1);
-    assert_eq!(
-        http("GET", &format!("http://{registry}/v2/"), &[]).0,
-        200,
-        "zot answers /v2/"
-    );
-
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
+    // TLS by default: clients reach zot by its Service name and trust the store's CA.
+    let zot = Zot::trusting_store_ca(V, &ns.name, "minimal-artifact-store", &pods[0].1, w);
+    assert_eq!(zot.http("GET", "/v2/", &[]).0, 200, "zot answers /v2/");
+    let tls = zot.oras_flags();
+    let tls: Vec<&str> = tls.iter().map(String::as_str).collect();
     image_files(w);
     write(w, "notes.txt", &random_bytes(4096));
     write(
@@ -64,43 +68,49 @@ async fn the_minimal_sample_serves_what_was_pushed_with_its_referrers_across_a_p
         "sbom.spdx.json",
         format!("{{\"spdxVersion\":\"SPDX-2.3\",\"name\":\"{}\"}}", ns.name).as_bytes(),
     );
-    let image = format!("{registry}/demo/app:v1");
-    let artifact = format!("{registry}/demo/notes:v1");
-    push_image(w, &image, &["--plain-http"]);
+    let image = zot.reference("demo/app:v1");
+    let artifact = zot.reference("demo/notes:v1");
+    push_image(w, &image, &tls);
     oras_ok(
-        &[
-            "push",
-            &artifact,
-            "--plain-http",
-            "--artifact-type",
-            "application/vnd.example.notes",
-            "notes.txt:text/plain",
-        ],
+        &with(
+            &[
+                "push",
+                &artifact,
+                "--artifact-type",
+                "application/vnd.example.notes",
+                "notes.txt:text/plain",
+            ],
+            &tls,
+        ),
         w,
     );
     oras_ok(
-        &[
-            "attach",
-            &image,
-            "--plain-http",
-            "--artifact-type",
-            "application/spdx+json",
-            "sbom.spdx.json:application/spdx+json",
-        ],
+        &with(
+            &[
+                "attach",
+                &image,
+                "--artifact-type",
+                "application/spdx+json",
+                "sbom.spdx.json:application/spdx+json",
+            ],
+            &tls,
+        ),
         w,
     );
 
-    let check = |w: &Path, registry: &str| {
-        let image = format!("{registry}/demo/app:v1");
-        let artifact = format!("{registry}/demo/notes:v1");
+    let check = |w: &Path, zot: &Zot| {
+        let tls = zot.oras_flags();
+        let tls: Vec<&str> = tls.iter().map(String::as_str).collect();
+        let image = zot.reference("demo/app:v1");
+        let artifact = zot.reference("demo/notes:v1");
         let out = w.join("out");
         let _ = std::fs::remove_dir_all(&out);
-        oras_ok(&["pull", &image, "--plain-http", "-o", "out"], w);
+        oras_ok(&with(&["pull", &image, "-o", "out"], &tls), w);
         same_file(&w.join("layer.tar.gz"), &out.join("layer.tar.gz"));
-        oras_ok(&["pull", &artifact, "--plain-http", "-o", "out"], w);
+        oras_ok(&with(&["pull", &artifact, "-o", "out"], &tls), w);
         same_file(&w.join("notes.txt"), &out.join("notes.txt"));
         let found = referrers(&oras_ok(
-            &["discover", &image, "--plain-http", "--format", "json"],
+            &with(&["discover", &image, "--format", "json"], &tls),
             w,
         ));
         let sbom = found
@@ -109,18 +119,20 @@ async fn the_minimal_sample_serves_what_was_pushed_with_its_referrers_across_a_p
             .unwrap_or_else(|| panic!("oras discover lists no SBOM referrer: {found:?}"));
         let digest = sbom["digest"].as_str().unwrap();
         oras_ok(
-            &[
-                "pull",
-                &format!("{registry}/demo/app@{digest}"),
-                "--plain-http",
-                "-o",
-                "out",
-            ],
+            &with(
+                &[
+                    "pull",
+                    &zot.reference(&format!("demo/app@{digest}")),
+                    "-o",
+                    "out",
+                ],
+                &tls,
+            ),
             w,
         );
         same_file(&w.join("sbom.spdx.json"), &out.join("sbom.spdx.json"));
     };
-    check(w, &registry);
+    check(w, &zot);
 
     // A new pod (a new address, as with any kubelet) on the same volume still has everything.
     let (ok, _, err) = kubectl(
@@ -130,7 +142,10 @@ async fn the_minimal_sample_serves_what_was_pushed_with_its_referrers_across_a_p
     );
     assert!(ok, "{err}");
     let after = wait_ready_pods(V, &ns.name, "minimal-artifact-store", 1).await;
-    check(w, &format!("{}:5000", after[0].1));
+    check(
+        w,
+        &Zot::trusting_store_ca(V, &ns.name, "minimal-artifact-store", &after[0].1, w),
+    );
 }
 
 fn htpasswd_line(user: &str, password: &str) -> String {
@@ -181,77 +196,83 @@ async fn htpasswd_users_get_exactly_what_their_policies_say_and_a_policy_change_
     apply(&ns.name, &auth_store("[read]"));
     wait_ready(&ns.name, "guarded").await;
     let pods = wait_ready_pods(V, &ns.name, "guarded", 1).await;
-    let registry = format!("{}:5000", pods[0].1);
-    let uploads = format!("http://{registry}/v2/team/app/blobs/uploads/");
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let zot = Zot::trusting_store_ca(V, &ns.name, "guarded", &pods[0].1, w);
+    let tls = zot.oras_flags();
+    let tls: Vec<&str> = tls.iter().map(String::as_str).collect();
+    let uploads = "/v2/team/app/blobs/uploads/";
 
     assert_eq!(
-        http("POST", &uploads, &[]).0,
+        zot.http("POST", uploads, &[]).0,
         401,
         "anonymous push is refused"
     );
     assert_eq!(
-        http("POST", &uploads, &["-u", "reader:r-secret"]).0,
+        zot.http("POST", uploads, &["-u", "reader:r-secret"]).0,
         403,
         "read-only user cannot push"
     );
     assert_eq!(
-        http("POST", &uploads, &["-u", "writer:w-wrong"]).0,
+        zot.http("POST", uploads, &["-u", "writer:w-wrong"]).0,
         401,
         "a wrong password is refused"
     );
-    let work = tempfile::tempdir().unwrap();
-    let w = work.path();
     image_files(w);
-    let image = format!("{registry}/team/app:v1");
-    let (ok, _, err) = oras(&["push", &image, "--plain-http", "layer.tar.gz"], w);
+    let image = zot.reference("team/app:v1");
+    let (ok, _, err) = oras(&with(&["push", &image, "layer.tar.gz"], &tls), w);
     // zot answers 401 (curl above); oras reports it as missing credentials.
     assert!(
         !ok && (err.contains("401") || err.contains("credential")),
         "anonymous oras push is refused: {err}"
     );
-    push_image(
-        w,
-        &image,
-        &["--plain-http", "-u", "writer", "-p", "w-secret"],
-    );
+    push_image(w, &image, &with(&["-u", "writer", "-p", "w-secret"], &tls));
     oras_ok(
-        &[
-            "pull",
-            &image,
-            "--plain-http",
-            "-u",
-            "reader",
-            "-p",
-            "r-secret",
-            "-o",
-            "by-reader",
-        ],
+        &with(
+            &[
+                "pull",
+                &image,
+                "-u",
+                "reader",
+                "-p",
+                "r-secret",
+                "-o",
+                "by-reader",
+            ],
+            &tls,
+        ),
         w,
     );
     same_file(&w.join("layer.tar.gz"), &w.join("by-reader/layer.tar.gz"));
     let (ok, _, err) = oras(
-        &[
-            "push",
-            &format!("{registry}/team/other:v1"),
-            "--plain-http",
-            "-u",
-            "reader",
-            "-p",
-            "r-secret",
-            "layer.tar.gz",
-        ],
+        &with(
+            &[
+                "push",
+                &zot.reference("team/other:v1"),
+                "-u",
+                "reader",
+                "-p",
+                "r-secret",
+                "layer.tar.gz",
+            ],
+            &tls,
+        ),
         w,
     );
     assert!(!ok, "reader's oras push is refused: {err}");
-    let manifest = format!("http://{registry}/v2/team/other/manifests/v1");
     assert_eq!(
-        http("GET", &manifest, &["-u", "writer:w-secret"]).0,
+        zot.http(
+            "GET",
+            "/v2/team/other/manifests/v1",
+            &["-u", "writer:w-secret"]
+        )
+        .0,
         404,
         "nothing of the reader's push landed"
     );
-    let tags = format!("http://{registry}/v2/team/app/tags/list");
+    let tags = "/v2/team/app/tags/list";
     assert_eq!(
-        http("GET", &tags, &[]).0,
+        zot.http("GET", tags, &[]).0,
         200,
         "anonymousPolicy [read] lets anyone pull"
     );
@@ -261,18 +282,13 @@ async fn htpasswd_users_get_exactly_what_their_policies_say_and_a_policy_change_
     eventually("the rolled zot to refuse anonymous reads", WAIT, || async {
         let pods = support::registry::ready_pods(V, &ns.name, "guarded");
         let (_, ip) = pods.first()?;
-        (http(
-            "GET",
-            &format!("http://{ip}:5000/v2/team/app/tags/list"),
-            &[],
-        )
-        .0 == 401)
-            .then_some(())
+        let zot = Zot::trusting_store_ca(V, &ns.name, "guarded", ip, w);
+        (zot.http("GET", tags, &[]).0 == 401).then_some(())
     })
     .await;
     let pods = wait_ready_pods(V, &ns.name, "guarded", 1).await;
-    let tags = format!("http://{}:5000/v2/team/app/tags/list", pods[0].1);
-    let (code, body) = http("GET", &tags, &["-u", "reader:r-secret"]);
+    let zot = Zot::trusting_store_ca(V, &ns.name, "guarded", &pods[0].1, w);
+    let (code, body) = zot.http("GET", tags, &["-u", "reader:r-secret"]);
     assert_eq!(code, 200, "the reader still reads: {body}");
     assert!(body.contains("v1"), "{body}");
 }
@@ -423,9 +439,18 @@ async fn zots_metrics_on_the_port_the_metrics_service_targets_parse_with_promtoo
         .as_i64()
         .unwrap();
     let pods = wait_ready_pods(V, &ns.name, "minimal-artifact-store", 1).await;
-    let url = format!("http://{}:{port}/metrics", pods[0].1);
+    let work = tempfile::tempdir().unwrap();
+    // zot serves its metrics over TLS (the default), as the ServiceMonitor scrapes them: with the store's CA.
+    let zot = Zot::trusting_store_ca(
+        V,
+        &ns.name,
+        "minimal-artifact-store",
+        &pods[0].1,
+        work.path(),
+    );
+    assert_eq!(port, 5000, "zot serves its metrics on its registry port");
     let scrape = || {
-        let (code, body) = http("GET", &url, &[]);
+        let (code, body) = zot.http("GET", "/metrics", &[]);
         assert_eq!(code, 200, "{body}");
         body
     };
@@ -446,13 +471,10 @@ async fn zots_metrics_on_the_port_the_metrics_service_targets_parse_with_promtoo
         "promtool: {report}"
     );
     let requests = "zot_http_requests_total";
-    let work = tempfile::tempdir().unwrap();
     image_files(work.path());
-    push_image(
-        work.path(),
-        &format!("{}:5000/demo/app:v1", pods[0].1),
-        &["--plain-http"],
-    );
+    let tls = zot.oras_flags();
+    let tls: Vec<&str> = tls.iter().map(String::as_str).collect();
+    push_image(work.path(), &zot.reference("demo/app:v1"), &tls);
     let after = eventually(
         "zot's request counter to move after a push",
         Duration::from_secs(30),

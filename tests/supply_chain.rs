@@ -27,9 +27,12 @@ fn apply(ns: &str, yaml: &str) {
     support::apply(V, ns, yaml);
 }
 
+/// A store signing with `signing` (YAML under supplyChain.signing). zot serves plain HTTP in this file
+/// (`tls.enabled: false`): these tests are about signatures and SBOMs, and clients reach pods by address; TLS (the
+/// default) is proven in tests/tls.rs and tests/registry.rs.
 fn store(name: &str, signing: &str) -> String {
     format!(
-        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: {name}\nspec:\n  supplyChain:\n    enabled: true\n    signing:\n      enabled: true\n{signing}"
+        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: {name}\nspec:\n  tls:\n    enabled: false\n  supplyChain:\n    enabled: true\n    signing:\n      enabled: true\n{signing}"
     )
 }
 
@@ -565,7 +568,7 @@ async fn retention_policies_keep_the_newest_matching_tags_and_delete_the_rest_an
     // elsewhere every tag is kept and manifests that lost their tag go.
     apply(
         &ns.name,
-        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: zot\nspec:\n  storage:\n    gcInterval: 10s\n    gcDelay: 1s\n    retention:\n      delay: 1s\n      policies:\n      - repositories: ['keep/**']\n        keepTags:\n        - patterns: ['^v']\n          mostRecentlyPushedCount: 2\n      - repositories: ['**']\n        deleteUntagged: true\n",
+        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: zot\nspec:\n  tls:\n    enabled: false\n  storage:\n    gcInterval: 10s\n    gcDelay: 1s\n    retention:\n      delay: 1s\n      policies:\n      - repositories: ['keep/**']\n        keepTags:\n        - patterns: ['^v']\n          mostRecentlyPushedCount: 2\n      - repositories: ['**']\n        deleteUntagged: true\n",
     );
     support::ready(V, &ns.name, "zot").await;
     let pods = wait_ready_pods(V, &ns.name, "zot", 1).await;
@@ -628,7 +631,7 @@ async fn the_scanner_downloads_from_the_mirror_in_the_spec_and_the_status_says_w
     apply(
         &ns.name,
         &format!(
-            "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: zot\nspec:\n  extensions:\n    search:\n      cve:\n        enabled: true\n        dbRepository: {mirror}\n        javaDbRepository: 127.0.0.1:5000/aquasecurity/trivy-java-db\n"
+            "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: zot\nspec:\n  tls:\n    enabled: false\n  extensions:\n    search:\n      cve:\n        enabled: true\n        dbRepository: {mirror}\n        javaDbRepository: 127.0.0.1:5000/aquasecurity/trivy-java-db\n"
         ),
     );
     let store = support::ready(V, &ns.name, "zot").await;
@@ -874,7 +877,7 @@ async fn with_a_database_mirror_it_trusts_zot_generates_the_sbom_of_a_pushed_ima
         O,
         &ns.name,
         &format!(
-            "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: zot\nspec:\n  supplyChain:\n    enabled: true\n    sbom:\n      enabled: true\n  extensions:\n    search:\n      cve:\n        enabled: true\n        dbRepository: {MIRROR}/trivy-db\n        javaDbRepository: {MIRROR}/trivy-java-db\n"
+            "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: zot\nspec:\n  tls:\n    enabled: false\n  supplyChain:\n    enabled: true\n    sbom:\n      enabled: true\n  extensions:\n    search:\n      cve:\n        enabled: true\n        dbRepository: {MIRROR}/trivy-db\n        javaDbRepository: {MIRROR}/trivy-java-db\n"
         ),
     );
     support::ready(O, &ns.name, "zot").await;

@@ -18,12 +18,13 @@ const EMBEDDED_KUBERNETES_TYPES: &[&[&str]] = &[
 ];
 
 /// Optional sections of the spec whose mere presence means something: a store holds only the section of its
-/// storage type, retention needs garbage collection, and a `route` or `ingress` section chooses how the store is
-/// published where the operator would otherwise choose. Defaults inside them are dropped from the schema (the
-/// operator applies the same values itself; the descriptions say "Defaults to ..."): the API server applies such
-/// defaults only inside a section the user wrote, but the console's create form (react-jsonschema-form) fills every
-/// default of the schema into its data and so would create the section, e.g. an `s3` section with a region in a
-/// filesystem store, which admission then refuses, or a Route nobody asked for. tests/console_form.rs submits every alm-example through the form.
+/// storage type, retention needs garbage collection, a `route` or `ingress` section chooses how the store is
+/// published where the operator would otherwise choose, and an `issuerRef` asks cert-manager for the certificate.
+/// Defaults inside them are dropped from the schema; the operator applies the same values itself (the descriptions
+/// say "Defaults to ..."). The API server applies such defaults only inside a section the user wrote, but the
+/// console's create form (react-jsonschema-form) fills every default of the schema into its data, and so would
+/// create the section: an `s3` section with a region in a filesystem store, which admission refuses, or a Route
+/// nobody asked for. tests/console_form.rs submits every alm-example through the form.
 const SECTIONS_WHOSE_PRESENCE_MATTERS: &[&[&str]] = &[
     &["spec", "storage", "s3"],
     &["spec", "storage", "gcs"],
@@ -33,6 +34,7 @@ const SECTIONS_WHOSE_PRESENCE_MATTERS: &[&[&str]] = &[
     &["spec", "database", "dynamodb"],
     &["spec", "networking", "route"],
     &["spec", "networking", "ingress"],
+    &["spec", "tls", "issuerRef"],
 ];
 
 /// Every CRD of the operator, in a fixed order.

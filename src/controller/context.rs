@@ -37,6 +37,9 @@ pub struct Context {
     /// Whether every cache of `children` has listed once (set by the one task that waits for them: a reflector's
     /// readiness wakes only its latest waiter, so reconciles read this flag instead of waiting themselves).
     caches_synced: AtomicBool,
+    /// Lifetime of the serving certificates the stores' own CAs sign ([`crate::pki::SERVING_LIFETIME`] unless
+    /// `--serving-cert-lifetime` says otherwise).
+    pub serving_lifetime: std::time::Duration,
 }
 
 impl Context {
@@ -66,6 +69,7 @@ impl Context {
             registry_answers: super::scanner::Answers::default(),
             failures: Mutex::default(),
             caches_synced: AtomicBool::new(false),
+            serving_lifetime: crate::pki::SERVING_LIFETIME,
         }
     }
 

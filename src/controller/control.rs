@@ -93,7 +93,7 @@ pub async fn control(
         instance: config.instance.clone(),
     };
     let recorder = Recorder::new(client.clone(), reporter);
-    let ctx = Arc::new(Context::new(
+    let mut ctx = Context::new(
         client,
         platform,
         children.clone(),
@@ -102,7 +102,9 @@ pub async fn control(
         metrics,
         crate::s3::Client::new().map_err(RunError::S3Client)?,
         crate::keycloak::Client::new().map_err(RunError::KeycloakClient)?,
-    ));
+    );
+    ctx.serving_lifetime = config.serving_lifetime;
+    let ctx = Arc::new(ctx);
     tokio::spawn(mark_synced(children, main_store, ctx.clone(), readiness));
 
     let (lost_tx, mut lost_rx) = watch::channel(false);
@@ -186,7 +188,12 @@ fn stores_referencing(
         .filter(|store| store.namespace().as_deref() == Some(ns.as_str()))
         .filter(|store| {
             validate::validate(store, &ns)
-                .map(|v| v.referenced_secrets().contains(&name))
+                .map(|v| {
+                    // The Secret cert-manager issues tls.issuerRef's Certificate into: its arrival lets the
+                    // store go on.
+                    v.referenced_secrets().contains(&name)
+                        || crate::render::issued_tls_name(&v) == name
+                })
                 .unwrap_or(false)
         })
         .map(|store| ObjectRef::new(&store.name_any()).within(&ns))

@@ -67,6 +67,12 @@ pub enum Error {
     /// Making the random keys of zot's session cookies (the operating system gave no random bytes).
     #[error("generating session keys: {0}")]
     GenerateSessionKeys(String),
+    /// Making the store's CA or serving certificate.
+    #[error("making the store's certificate: {0}")]
+    Certificate(String),
+    /// Applying the cert-manager Certificate of tls.issuerRef.
+    #[error("applying the cert-manager Certificate: {0}")]
+    ApplyCertificate(#[source] kube::Error),
     /// An object without the metadata every stored object has.
     #[error("the stored object has no {0}")]
     MissingMetadata(&'static str),
@@ -89,6 +95,8 @@ impl Error {
             Error::SigningKey(_) => "signing_key",
             Error::CreateSigningKey { .. } => "create_signing_key",
             Error::GenerateSessionKeys(_) => "session_keys",
+            Error::Certificate(_) => "certificate",
+            Error::ApplyCertificate(_) => "apply_certificate",
         }
     }
 
@@ -163,6 +171,8 @@ pub fn error_policy(
         | Error::Finalizer(_)
         | Error::DeleteWorkload(_)
         | Error::GenerateSessionKeys(_)
+        | Error::Certificate(_)
+        | Error::ApplyCertificate(_)
         | Error::PatchStatus(_)
         | Error::SigningKey(_)
         | Error::CreateSigningKey { .. } => {

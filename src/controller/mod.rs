@@ -19,6 +19,7 @@ mod scanner;
 mod session;
 mod signals;
 mod signing;
+mod tls;
 
 use std::net::SocketAddr;
 
@@ -54,6 +55,8 @@ pub struct RunConfig {
     pub instance: Option<String>,
     /// The namespaces whose stores are reconciled (WATCH_NAMESPACE).
     pub scope: Scope,
+    /// Lifetime of the serving certificates the stores' own CAs sign (renewed after two thirds of it).
+    pub serving_lifetime: std::time::Duration,
 }
 
 /// Why the operator stopped.

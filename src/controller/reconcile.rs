@@ -14,7 +14,7 @@ use super::error::{Blocked, Error};
 use super::events::announce_changes;
 use super::observe::observe;
 use super::report::{report_unparsable, write_status};
-use super::{bucket, deletion, identity, scanner, signing};
+use super::{bucket, deletion, identity, scanner, signing, tls};
 use crate::api::v1alpha1::ZotArtifactStore;
 use crate::apply::{self, Change, Owner};
 use crate::render::{self, Desired};
@@ -102,6 +102,15 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
         Ok(verified) => verified,
         Err(e) => return keycloak_unavailable(store, ctx, e).await,
     };
+    let had_issuer = tls::had_issuer(ctx, store, &validated);
+    let renew_at = match tls::prepare(ctx, &validated, had_issuer, &mut inputs).await? {
+        tls::Prepared::Ready { renew_at } => renew_at,
+        tls::Prepared::NotIssued { reason, message } => {
+            let observed = Observed::CertificateUnavailable { reason, message };
+            write_status(store, ctx, &observed).await?;
+            return Ok(Action::requeue(tls::ISSUE_RETRY));
+        }
+    };
     let desired = render::desired(&validated, &ctx.platform, &inputs);
     let uid = apply_children(store, ctx, &validated, desired).await?;
     replace_stuck_pods(ctx, &validated, &uid).await;
@@ -110,7 +119,11 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
     observed.vulnerability_databases = scanner::databases(ctx, &validated).await;
     observed.keycloak = keycloak;
     write_status(store, ctx, &Observed::Applied(Box::new(observed))).await?;
-    Ok(Action::requeue(RESYNC))
+    // Back when the operator's serving certificate is due, if that comes before the resync.
+    let due = renew_at
+        .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok())
+        .map_or(RESYNC, |wait| wait.min(RESYNC) + Duration::from_secs(1));
+    Ok(Action::requeue(due))
 }
 
 /// Pods of an older StatefulSet revision that cannot start would hold its rollout forever: replace them.

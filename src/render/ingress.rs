@@ -13,6 +13,9 @@ use crate::validate::ValidatedStore;
 
 use super::meta;
 
+/// ingress-nginx's annotation naming the protocol it speaks to the backend.
+pub const BACKEND_PROTOCOL_ANNOTATION: &str = "nginx.ingress.kubernetes.io/backend-protocol";
+
 /// What publishes the store through an Ingress on `platform`: networking.ingress when enabled; otherwise, on a
 /// cluster without OpenShift Routes, the Route the store asks for ([`route_fallback`]).
 pub fn published_ingress<'a>(
@@ -25,7 +28,7 @@ pub fn published_ingress<'a>(
     }
 }
 
-/// Off OpenShift, a store that asks for an edge Route (networking.route.enabled, zot serving plain HTTP) and says
+/// Off OpenShift, a store that asks for an edge Route (networking.route.enabled) and says
 /// nothing of an Ingress is published by an Ingress instead: the Route's host (every host when it names none), the
 /// cluster's default IngressClass, TLS at the ingress controller's default certificate when there is a host to
 /// serve it for. A reencrypt or passthrough Route has no portable Ingress equivalent and gets none, and a store
@@ -36,7 +39,7 @@ pub fn route_fallback(store: &ValidatedStore, platform: &Platform) -> Option<Sto
         return None;
     }
     let route = networking.route.as_ref().filter(|r| r.enabled)?;
-    if route.termination != RouteTermination::Edge || store.spec.tls.enabled {
+    if route.termination != RouteTermination::Edge {
         return None;
     }
     Some(StoreIngress {
@@ -55,7 +58,15 @@ pub fn route_fallback(store: &ValidatedStore, platform: &Platform) -> Option<Sto
 pub fn ingress(store: &ValidatedStore, platform: &Platform) -> Option<Ingress> {
     let spec = published_ingress(store, platform)?;
     let mut metadata = meta::owned(store, store.names().base());
-    metadata.annotations = (!spec.annotations.is_empty()).then(|| spec.annotations.clone());
+    let mut annotations = spec.annotations.clone();
+    if super::serving_certificate(store, platform).is_some() {
+        // zot serves HTTPS (the default): ingress-nginx must speak it to the backend. Other controllers have their
+        // own annotation, which networking.ingress.annotations sets.
+        annotations
+            .entry(BACKEND_PROTOCOL_ANNOTATION.to_string())
+            .or_insert_with(|| "HTTPS".to_string());
+    }
+    metadata.annotations = (!annotations.is_empty()).then_some(annotations);
     let backend = IngressBackend {
         service: Some(IngressServiceBackend {
             name: store.names().base(),

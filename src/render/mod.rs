@@ -47,15 +47,17 @@ pub use network::network_policy;
 pub use route::{
     ROUTER_TIMEOUT, ROUTER_TIMEOUT_ANNOTATION, RoutePlan, default_host, route, route_plan,
 };
-pub use secrets::{config_hash, config_secret, oidc_secret, session_secret};
+pub use secrets::{config_hash, config_secret, oidc_secret, operator_tls_secrets, session_secret};
 pub use service::{headless_service, main_service, metrics_service};
 pub use storage::database_claim;
 pub use trust::{
-    CaSource, SERVICE_CA_CONFIG_MAP, SERVICE_CA_KEY, SERVING_CERT_ANNOTATION, SSL_CERT_FILE,
-    ServingCertificate, TRUSTED_CA_DIR, TRUSTED_CA_FILE, TRUSTED_CA_INJECT_LABEL, TRUSTED_CA_KEY,
-    destination_ca_source, serving_cert_name, serving_certificate, trusted_ca_bundle,
-    trusted_ca_name,
+    CA_CERT_KEY, CA_KEY_KEY, CaSource, SERVICE_CA_CONFIG_MAP, SERVICE_CA_KEY,
+    SERVING_CERT_ANNOTATION, SSL_CERT_FILE, ServingCertificate, TRUSTED_CA_DIR, TRUSTED_CA_FILE,
+    TRUSTED_CA_INJECT_LABEL, TRUSTED_CA_KEY, ca_secret_name, client_ca_source,
+    destination_ca_source, issued_tls_name, operator_tls_name, serving_cert_name,
+    serving_certificate, serving_names, trusted_ca_bundle, trusted_ca_name,
 };
+pub use trust::{CERTIFICATE_API_VERSION, certificate, certificate_resource};
 pub use workload::{deployment, statefulset};
 pub use zot_config::zot_config;
 
@@ -88,6 +90,20 @@ pub struct Inputs {
     /// does not exist yet (the controller makes them). Without them (offline rendering) that Secret is not
     /// rendered.
     pub session_keys: Option<zot::SessionKeys>,
+    /// The store's CA and the serving certificate it signed, as the Secrets `<store>-ca` and `<store>-tls` hold
+    /// them, or new ones when they are missing or due (the controller makes them, [`crate::pki`]). Only when zot
+    /// serves the operator's certificate ([`ServingCertificate::Operator`]); without them (offline rendering)
+    /// those Secrets are not rendered.
+    pub operator_tls: Option<OperatorTls>,
+}
+
+/// The store's CA and serving certificate ([`Inputs::operator_tls`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OperatorTls {
+    /// The CA (`<store>-ca`).
+    pub ca: crate::pki::CaPair,
+    /// The serving certificate and key (`<store>-tls`).
+    pub serving: crate::pki::ServingPair,
 }
 
 impl fmt::Debug for Inputs {
@@ -112,6 +128,10 @@ impl fmt::Debug for Inputs {
                 "session_keys",
                 &self.session_keys.as_ref().map(|_| "<redacted>"),
             )
+            .field(
+                "operator_tls",
+                &self.operator_tls.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -129,6 +149,9 @@ pub struct Desired {
     pub oidc_secret: Option<Secret>,
     /// `<store>-session`: the keys of zot's session cookies; only with authentication on and known keys.
     pub session_secret: Option<Secret>,
+    /// `<store>-ca` and `<store>-tls`: the store's CA and the certificate zot serves; only with the operator's
+    /// certificate and known pairs.
+    pub tls_secrets: Vec<Secret>,
     /// `<store>-db`: the embedded database's volume with remote storage.
     pub database_claim: Option<PersistentVolumeClaim>,
     /// The main Service, the headless Service (StatefulSet) and the metrics Service, in that order.
@@ -171,6 +194,7 @@ impl Desired {
             config_secret,
             oidc_secret,
             session_secret,
+            tls_secrets,
             database_claim,
             services,
             network_policy,
@@ -188,6 +212,7 @@ impl Desired {
             secrets: std::iter::once(config_secret)
                 .chain(oidc_secret)
                 .chain(session_secret)
+                .chain(tls_secrets)
                 .collect(),
             config_maps: trusted_ca_bundle.into_iter().collect(),
             claims: database_claim.into_iter().collect(),
@@ -234,6 +259,7 @@ pub fn desired(store: &ValidatedStore, platform: &Platform, inputs: &Inputs) -> 
         config_secret: config_secret(store, &with_redis_password(config, inputs)),
         oidc_secret: oidc_secret(store, inputs),
         session_secret: session_secret(store, inputs),
+        tls_secrets: operator_tls_secrets(store, platform, inputs),
         database_claim: database_claim(store),
         services,
         network_policy: network_policy(store),

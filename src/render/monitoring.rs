@@ -8,7 +8,7 @@ use crate::validate::ValidatedStore;
 
 use super::meta;
 use super::service::METRICS_PORT_NAME;
-use super::trust::{SERVICE_CA_CONFIG_MAP, SERVICE_CA_KEY, ServingCertificate, USER_CA_KEY};
+use super::trust::CaSource;
 
 pub use crate::children::service_monitor_resource;
 
@@ -38,15 +38,10 @@ pub fn service_monitor(store: &ValidatedStore, platform: &Platform) -> Option<Dy
     if let Some(interval) = &monitor.interval {
         endpoint["interval"] = json!(interval);
     }
-    let ca = match &serving {
-        Some(ServingCertificate::User { secret }) => {
-            Some(json!({"secret": {"name": secret, "key": USER_CA_KEY}}))
-        }
-        Some(ServingCertificate::ServiceCa { .. }) => {
-            Some(json!({"configMap": {"name": SERVICE_CA_CONFIG_MAP, "key": SERVICE_CA_KEY}}))
-        }
-        None => None,
-    };
+    let ca = super::client_ca_source(store, platform).map(|source| match source {
+        CaSource::Secret { name, key } => json!({"secret": {"name": name, "key": key}}),
+        CaSource::ConfigMap { name, key } => json!({"configMap": {"name": name, "key": key}}),
+    });
     if let Some(ca) = ca {
         endpoint["tlsConfig"] = json!({
             "ca": ca,

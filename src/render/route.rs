@@ -27,8 +27,8 @@ pub struct RoutePlan {
     /// networking.route.host, else `<store>-<namespace>.<apps domain>`; None when neither is known (OpenShift
     /// then picks the host).
     pub host: Option<String>,
-    /// The termination the Route gets: as asked, except that edge becomes reencrypt when zot serves TLS
-    /// (spec.tls), since the router would otherwise send plain HTTP to an HTTPS server.
+    /// The termination the Route gets: as asked, except that edge becomes reencrypt when zot serves TLS (the
+    /// default; not with tls.enabled: false), since the router would otherwise send plain HTTP to an HTTPS server.
     pub termination: RouteTermination,
 }
 
@@ -93,6 +93,12 @@ fn asked(
     }
 }
 
+/// The termination networking.route asks for (edge for the default Route), before TLS turns edge into
+/// reencrypt; None when no Route is asked for on `platform`.
+pub fn asked_termination(store: &ValidatedStore, platform: &Platform) -> Option<RouteTermination> {
+    asked(store, platform).map(|(_, termination)| termination)
+}
+
 /// The Route wanted on `platform` before the Ingress is taken into account.
 fn requested(store: &ValidatedStore, platform: &Platform) -> Option<RoutePlan> {
     if default_label_too_long(store, platform).is_some() {
@@ -100,7 +106,7 @@ fn requested(store: &ValidatedStore, platform: &Platform) -> Option<RoutePlan> {
     }
     let (host, asked) = asked(store, platform)?;
     let termination = match asked {
-        RouteTermination::Edge if store.spec.tls.enabled => RouteTermination::Reencrypt,
+        RouteTermination::Edge if store.spec.tls.on() => RouteTermination::Reencrypt,
         other => other,
     };
     Some(RoutePlan {
@@ -124,7 +130,8 @@ pub fn shadowed_by_ingress(store: &ValidatedStore, platform: &Platform) -> Optio
         .filter(|host| Some(host.as_str()) == ingress_host(store))
 }
 
-/// Whether the Route re-encrypts because zot serves TLS although networking.route asked for edge.
+/// Whether the Route re-encrypts although networking.route asked for edge and tls.enabled: true (explicitly): with
+/// TLS on by default, an edge Route re-encrypting is the documented default and no gap.
 pub fn edge_became_reencrypt(store: &ValidatedStore, platform: &Platform) -> bool {
     let asked_edge = store
         .spec
@@ -132,7 +139,7 @@ pub fn edge_became_reencrypt(store: &ValidatedStore, platform: &Platform) -> boo
         .route
         .as_ref()
         .is_some_and(|r| r.enabled && r.termination == RouteTermination::Edge);
-    asked_edge && store.spec.tls.enabled && route_plan(store, platform).is_some()
+    asked_edge && store.spec.tls.enabled == Some(true) && route_plan(store, platform).is_some()
 }
 
 /// The Route `<store>` to the main Service's `http` port: TLS terminated as planned, plain HTTP redirected to

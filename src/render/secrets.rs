@@ -9,8 +9,11 @@ use crate::api::names::{CONFIG_FILE, OIDC_FILE, SESSION_FILE};
 use crate::validate::ValidatedStore;
 use crate::zot::{OpenIdCredentials, ZotConfig};
 
-use super::Inputs;
-use super::meta;
+use super::trust::{
+    CA_CERT_KEY, CA_KEY_KEY, ServingCertificate, ca_secret_name, serving_certificate,
+};
+use super::{Inputs, meta};
+use crate::platform::Platform;
 
 /// `<store>-config`: zot's config.json. It holds paths and settings; credentials reach zot as environment
 /// variables or files mounted from their own Secrets — but for the redis password, which zot reads only from this
@@ -64,6 +67,42 @@ pub fn session_secret(store: &ValidatedStore, inputs: &Inputs) -> Option<Secret>
         )])),
         ..Secret::default()
     })
+}
+
+/// `<store>-ca` (ca.crt, ca.key; Opaque) and `<store>-tls` (tls.crt, tls.key, ca.crt; kubernetes.io/tls) when
+/// zot serves the operator's certificate and the controller has the pairs ([`Inputs::operator_tls`]).
+pub fn operator_tls_secrets(
+    store: &ValidatedStore,
+    platform: &Platform,
+    inputs: &Inputs,
+) -> Vec<Secret> {
+    let Some(ServingCertificate::Operator { secret }) = serving_certificate(store, platform) else {
+        return Vec::new();
+    };
+    let Some(tls) = &inputs.operator_tls else {
+        return Vec::new();
+    };
+    let bytes = |s: &str| ByteString(s.as_bytes().to_vec());
+    let ca = Secret {
+        metadata: meta::owned(store, ca_secret_name(store)),
+        type_: Some("Opaque".to_string()),
+        data: Some(BTreeMap::from([
+            (CA_CERT_KEY.to_string(), bytes(&tls.ca.cert_pem)),
+            (CA_KEY_KEY.to_string(), bytes(&tls.ca.key_pem)),
+        ])),
+        ..Secret::default()
+    };
+    let serving = Secret {
+        metadata: meta::owned(store, secret),
+        type_: Some("kubernetes.io/tls".to_string()),
+        data: Some(BTreeMap::from([
+            ("tls.crt".to_string(), bytes(&tls.serving.cert_pem)),
+            ("tls.key".to_string(), bytes(&tls.serving.key_pem)),
+            (CA_CERT_KEY.to_string(), bytes(&tls.ca.cert_pem)),
+        ])),
+        ..Secret::default()
+    };
+    vec![ca, serving]
 }
 
 /// Hash of zot's configuration, of the versions of the Secrets the pods read, of the trusted CA bundle's

@@ -10,13 +10,15 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{DynamicObject, GroupVersionKind};
+use kube::core::ApiResource;
 
 use crate::api::v1alpha1::RouteTermination;
 use crate::platform::Platform;
 use crate::validate::ValidatedStore;
 
 use super::meta;
-use super::route::route_plan;
+use super::route::{asked_termination, route_plan};
 
 /// Label that makes OpenShift's network operator inject the cluster's trusted CAs into a ConfigMap.
 pub const TRUSTED_CA_INJECT_LABEL: &str = "config.openshift.io/inject-trusted-cabundle";
@@ -34,8 +36,6 @@ pub const SERVING_CERT_ANNOTATION: &str = "service.beta.openshift.io/serving-cer
 pub const SERVICE_CA_CONFIG_MAP: &str = "openshift-service-ca.crt";
 /// Key of the service CA in [`SERVICE_CA_CONFIG_MAP`].
 pub const SERVICE_CA_KEY: &str = "service-ca.crt";
-/// Key of the CA in a user's kubernetes.io/tls Secret (as cert-manager writes it).
-pub const USER_CA_KEY: &str = "ca.crt";
 
 /// `<store>-trusted-ca`: the ConfigMap OpenShift fills with the cluster's trusted CA bundle.
 pub fn trusted_ca_name(store: &ValidatedStore) -> String {
@@ -62,18 +62,52 @@ pub fn trusted_ca_bundle(store: &ValidatedStore, platform: &Platform) -> Option<
     })
 }
 
+/// `<store>-ca`: the store's own CA (keys ca.crt and ca.key), made and kept by the operator when zot serves its
+/// certificate ([`ServingCertificate::Operator`]). Clients trust its ca.crt.
+pub fn ca_secret_name(store: &ValidatedStore) -> String {
+    format!("{}-ca", store.name)
+}
+
+/// `<store>-tls`: the serving certificate the store's CA signs (tls.crt, tls.key and ca.crt).
+pub fn operator_tls_name(store: &ValidatedStore) -> String {
+    format!("{}-tls", store.name)
+}
+
+/// `<store>-issued-tls`: the Secret cert-manager issues the Certificate of tls.issuerRef into.
+pub fn issued_tls_name(store: &ValidatedStore) -> String {
+    format!("{}-issued-tls", store.name)
+}
+
+/// Key of the CA certificate in `<store>-ca`, `<store>-tls` and cert-manager's Secrets.
+pub const CA_CERT_KEY: &str = "ca.crt";
+/// Key of the CA's private key in `<store>-ca`.
+pub const CA_KEY_KEY: &str = "ca.key";
+
 /// Where the certificate zot serves comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServingCertificate {
-    /// spec.tls: the user's kubernetes.io/tls Secret.
+    /// tls.secretName: the user's kubernetes.io/tls Secret. A new version rolls the pods.
     User {
         /// Name of the Secret.
         secret: String,
     },
-    /// OpenShift's service CA, for a reencrypt Route when spec.tls is off: the main Service carries
-    /// [`SERVING_CERT_ANNOTATION`] and the service CA writes tls.crt and tls.key into the Secret.
+    /// OpenShift's service CA, for a reencrypt Route (asked as such) without tls.secretName or tls.issuerRef, or
+    /// with tls.enabled: false: the main Service carries [`SERVING_CERT_ANNOTATION`] and the service CA writes
+    /// tls.crt and tls.key into the Secret.
     ServiceCa {
         /// Name of the Secret ([`serving_cert_name`]).
+        secret: String,
+    },
+    /// The default: the operator's CA `<store>-ca` signs the certificate in `<store>-tls`, renewed by the
+    /// operator; zot reloads it when the mounted Secret changes.
+    Operator {
+        /// Name of the Secret ([`operator_tls_name`]).
+        secret: String,
+    },
+    /// tls.issuerRef: cert-manager issues the Certificate `<store>` into `<store>-issued-tls` and renews it; zot
+    /// reloads it when the mounted Secret changes.
+    CertManager {
+        /// Name of the Secret ([`issued_tls_name`]).
         secret: String,
     },
 }
@@ -82,30 +116,76 @@ impl ServingCertificate {
     /// The Secret holding tls.crt and tls.key, mounted into zot.
     pub fn secret(&self) -> &str {
         match self {
-            ServingCertificate::User { secret } | ServingCertificate::ServiceCa { secret } => {
-                secret
-            }
+            ServingCertificate::User { secret }
+            | ServingCertificate::ServiceCa { secret }
+            | ServingCertificate::Operator { secret }
+            | ServingCertificate::CertManager { secret } => secret,
+        }
+    }
+
+    /// The kind of source, for the status and the config hash.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ServingCertificate::User { .. } => "secretName",
+            ServingCertificate::ServiceCa { .. } => "openshiftServiceCA",
+            ServingCertificate::Operator { .. } => "operatorCA",
+            ServingCertificate::CertManager { .. } => "issuerRef",
         }
     }
 }
 
-/// The certificate zot serves, or None when zot serves plain HTTP. The controller watches its Secret like the
-/// referenced ones, so that a renewed certificate rolls the pods.
+/// The certificate zot serves, or None when zot serves plain HTTP (tls.enabled: false, but for a reencrypt
+/// Route). The controller watches a user's Secret like the referenced ones, so that a new version rolls the pods.
 pub fn serving_certificate(
     store: &ValidatedStore,
     platform: &Platform,
 ) -> Option<ServingCertificate> {
     let tls = &store.spec.tls;
-    if let (true, Some(secret)) = (tls.enabled, &tls.secret_name) {
+    let reencrypt = route_plan(store, platform)
+        .is_some_and(|plan| plan.termination == RouteTermination::Reencrypt);
+    let service_ca = || ServingCertificate::ServiceCa {
+        secret: serving_cert_name(store),
+    };
+    if !tls.on() {
+        return reencrypt.then(service_ca);
+    }
+    if let Some(secret) = &tls.secret_name {
         return Some(ServingCertificate::User {
             secret: secret.clone(),
         });
     }
-    route_plan(store, platform)
-        .filter(|plan| plan.termination == RouteTermination::Reencrypt)
-        .map(|_| ServingCertificate::ServiceCa {
-            secret: serving_cert_name(store),
-        })
+    if tls.issuer_ref.is_some() {
+        return Some(ServingCertificate::CertManager {
+            secret: issued_tls_name(store),
+        });
+    }
+    if reencrypt && asked_termination(store, platform) == Some(RouteTermination::Reencrypt) {
+        return Some(service_ca());
+    }
+    Some(ServingCertificate::Operator {
+        secret: operator_tls_name(store),
+    })
+}
+
+/// The DNS names zot's certificate must hold (operator CA and cert-manager): the main Service's `<svc>`,
+/// `<svc>.<ns>`, `<svc>.<ns>.svc` and `<svc>.<ns>.svc.cluster.local`, then the Route's and the Ingress's host.
+pub fn serving_names(store: &ValidatedStore, platform: &Platform) -> Vec<String> {
+    let svc = store.names().base();
+    let ns = &store.namespace;
+    let mut names = vec![
+        svc.clone(),
+        format!("{svc}.{ns}"),
+        format!("{svc}.{ns}.svc"),
+        format!("{svc}.{ns}.svc.cluster.local"),
+    ];
+    let route = route_plan(store, platform).and_then(|plan| plan.host);
+    let ingress = super::ingress::published_ingress(store, platform).and_then(|i| i.host.clone());
+    for host in route.into_iter().chain(ingress) {
+        if !names.contains(&host) {
+            names.push(host);
+        }
+    }
+    names
 }
 
 /// Where a CA is read from: a key of a ConfigMap or of a Secret in the store's namespace.
@@ -127,21 +207,33 @@ pub enum CaSource {
     },
 }
 
-/// For a reencrypt Route, where the controller reads the CA the router verifies zot's certificate with
-/// ([`super::Inputs::destination_ca`]): the service CA (ConfigMap `openshift-service-ca.crt`) or ca.crt of the
-/// user's tls Secret. None for other Routes and without a Route.
-pub fn destination_ca_source(store: &ValidatedStore, platform: &Platform) -> Option<CaSource> {
-    route_plan(store, platform).filter(|plan| plan.termination == RouteTermination::Reencrypt)?;
+/// Where the CA that verifies zot's certificate is read, in the store's namespace — what clients (push/pull
+/// Secrets' ca.crt, the ServiceMonitor, a reencrypt Route) trust. None when zot serves plain HTTP.
+/// - the operator's CA (the default): Secret `<store>-ca`, key `ca.crt` (also `ca.crt` of `<store>-tls`);
+/// - tls.issuerRef: Secret `<store>-issued-tls`, key `ca.crt` (cert-manager's CA and self-signed issuers fill it);
+/// - tls.secretName: that Secret's `ca.crt`, when the user put one there;
+/// - OpenShift's service CA: ConfigMap `openshift-service-ca.crt`, key `service-ca.crt`.
+pub fn client_ca_source(store: &ValidatedStore, platform: &Platform) -> Option<CaSource> {
+    let secret = |name: String| CaSource::Secret {
+        name,
+        key: CA_CERT_KEY.to_string(),
+    };
     Some(match serving_certificate(store, platform)? {
-        ServingCertificate::User { secret } => CaSource::Secret {
-            name: secret,
-            key: USER_CA_KEY.to_string(),
-        },
+        ServingCertificate::User { secret: name } => secret(name),
+        ServingCertificate::CertManager { secret: name } => secret(name),
+        ServingCertificate::Operator { .. } => secret(ca_secret_name(store)),
         ServingCertificate::ServiceCa { .. } => CaSource::ConfigMap {
             name: SERVICE_CA_CONFIG_MAP.to_string(),
             key: SERVICE_CA_KEY.to_string(),
         },
     })
+}
+
+/// For a reencrypt Route, where the controller reads the CA the router verifies zot's certificate with
+/// ([`super::Inputs::destination_ca`]): [`client_ca_source`]. None for other Routes and without a Route.
+pub fn destination_ca_source(store: &ValidatedStore, platform: &Platform) -> Option<CaSource> {
+    route_plan(store, platform).filter(|plan| plan.termination == RouteTermination::Reencrypt)?;
+    client_ca_source(store, platform)
 }
 
 /// Annotations of the main Service: the user's, plus the service CA's request on OpenShift when zot serves a
@@ -155,4 +247,41 @@ pub fn main_service_annotations(
         annotations.insert(SERVING_CERT_ANNOTATION.to_string(), secret);
     }
     (!annotations.is_empty()).then_some(annotations)
+}
+
+/// apiVersion of cert-manager's Certificates.
+pub const CERTIFICATE_API_VERSION: &str = "cert-manager.io/v1";
+
+/// The API resource of cert-manager.io/v1 Certificates.
+pub fn certificate_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("cert-manager.io", "v1", "Certificate"),
+        "certificates",
+    )
+}
+
+/// The cert-manager Certificate `<store>` of tls.issuerRef: the store's names ([`serving_names`]) issued into
+/// `<store>-issued-tls`, a new private key at each renewal. None without tls.issuerRef (or with TLS off).
+pub fn certificate(store: &ValidatedStore, platform: &Platform) -> Option<DynamicObject> {
+    let Some(ServingCertificate::CertManager { secret }) = serving_certificate(store, platform)
+    else {
+        return None;
+    };
+    let issuer = store.spec.tls.issuer_ref.as_ref()?;
+    let mut object = DynamicObject::new(&store.names().base(), &certificate_resource());
+    object.metadata = meta::owned(store, store.names().base());
+    object.data = serde_json::json!({
+        "spec": {
+            "secretName": secret,
+            "dnsNames": serving_names(store, platform),
+            "issuerRef": {
+                "name": issuer.name,
+                "kind": issuer.kind.as_str(),
+                "group": issuer.group,
+            },
+            "usages": ["server auth", "digital signature", "key encipherment"],
+            "privateKey": {"rotationPolicy": "Always"},
+        }
+    });
+    Some(object)
 }

@@ -19,7 +19,7 @@ pub fn serving_pair(
     name: &str,
     secret: &Secret,
 ) -> Option<Result<(), Refusal>> {
-    if !spec.tls.enabled || spec.tls.secret_name.as_deref() != Some(name) {
+    if !spec.tls.on() || spec.tls.secret_name.as_deref() != Some(name) {
         return None;
     }
     Some(check_pair(name, secret))

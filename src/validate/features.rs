@@ -32,14 +32,19 @@ pub(super) fn check_networking(spec: &ZotArtifactStoreSpec) -> Check {
         .as_ref()
         .is_some_and(|r| r.enabled && r.termination == RouteTermination::Passthrough);
     refuse_if(
-        route_needs_tls && !spec.tls.enabled,
+        route_needs_tls && !spec.tls.on(),
         "spec.networking.route.termination",
         msg::ROUTE_NEEDS_TLS,
     )?;
     refuse_if(
-        spec.tls.enabled && spec.tls.secret_name.is_none(),
-        "spec.tls.secretName",
-        "tls.enabled needs tls.secretName: a Secret of type kubernetes.io/tls with tls.crt and tls.key",
+        spec.tls.secret_name.is_some() && spec.tls.issuer_ref.is_some(),
+        "spec.tls",
+        msg::TLS_ONE_SOURCE,
+    )?;
+    refuse_if(
+        spec.tls.issuer_ref.is_some() && !spec.tls.on(),
+        "spec.tls",
+        msg::TLS_ISSUER_OFF,
     )?;
     if let Some(tls) = spec
         .networking

@@ -54,7 +54,7 @@ pub(super) fn referenced_secrets(spec: &ZotArtifactStoreSpec) -> Vec<(&'static s
             spec.rbac.htpasswd.as_ref().map(|h| &h.name),
         );
     }
-    if spec.tls.enabled {
+    if spec.tls.on() {
         add("spec.tls.secretName", spec.tls.secret_name.as_ref());
     }
     if let Some(sync) = spec.extensions.sync.as_ref().filter(|s| s.enabled) {

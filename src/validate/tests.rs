@@ -208,12 +208,16 @@ fn a_scanner_refresh_below_two_hours_is_refused() {
 
 #[test]
 fn a_passthrough_route_without_zot_tls_is_refused() {
-    let r = refusal("networking:\n  route: {enabled: true, termination: passthrough}");
+    let r = refusal(
+        "networking:\n  route: {enabled: true, termination: passthrough}\ntls: {enabled: false}",
+    );
     assert_eq!(r.field, "spec.networking.route.termination");
     assert_eq!(r.reason, messages::ROUTE_NEEDS_TLS);
     accepted(
         "networking:\n  route: {enabled: true, termination: passthrough}\ntls: {enabled: true, secretName: zot-tls}",
     );
+    // TLS by default: zot serves the operator's certificate, which names the Route's host.
+    accepted("networking:\n  route: {enabled: true, termination: passthrough}");
     accepted("networking:\n  route: {enabled: false, termination: passthrough}");
 }
 

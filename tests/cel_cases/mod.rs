@@ -23,8 +23,8 @@ pub const METRICS_PATH: &str = messages::METRICS_PATH;
 pub const HOST: &str = "must be a lower-case DNS host name such as artifacts.example.com";
 pub const INGRESS_TLS: &str = "ingress.tls.enabled needs ingress.tls.secretName: the Secret (type kubernetes.io/tls) that holds or will hold the certificate";
 pub const ROUTE_HOST: &str = "must be a lower-case DNS host name such as artifacts.apps.example.com (no wildcard, labels of at most 63 characters)";
-pub const TLS: &str =
-    "tls.enabled needs tls.secretName: a Secret of type kubernetes.io/tls with tls.crt and tls.key";
+pub const TLS_ONE_SOURCE: &str = messages::TLS_ONE_SOURCE;
+pub const TLS_ISSUER_OFF: &str = messages::TLS_ISSUER_OFF;
 pub const KEY_SIZE: &str = "keySize must be 2048, 3072 or 4096";
 pub const POLICY_SUBJECT: &str = "a policy needs at least one user or group";
 pub const PERIODIC_SYNC: &str = "a periodic sync needs pollInterval (e.g. 6h); set onDemand: true to fetch images only when they are pulled";
@@ -697,7 +697,7 @@ pub fn cases() -> Vec<Case> {
         ),
         refused(
             "a route section without enabled is an enabled route: passthrough still needs zot's TLS",
-            "{networking: {route: {termination: passthrough}}}",
+            "{networking: {route: {termination: passthrough}}, tls: {enabled: false}}",
             &[("spec", ROUTE_NEEDS_TLS)],
         ),
         refused(
@@ -711,9 +711,13 @@ pub fn cases() -> Vec<Case> {
             &[("spec.networking.route.host", ROUTE_HOST)],
         ),
         refused(
-            "a passthrough route without zot serving TLS is refused",
-            "{networking: {route: {enabled: true, termination: passthrough}}}",
+            "a passthrough route with zot serving plain HTTP is refused",
+            "{networking: {route: {enabled: true, termination: passthrough}}, tls: {enabled: false}}",
             &[("spec", ROUTE_NEEDS_TLS)],
+        ),
+        accepted(
+            "a passthrough route with TLS on by default is accepted",
+            "{networking: {route: {enabled: true, termination: passthrough}}}",
         ),
         accepted(
             "a passthrough route with zot serving TLS is accepted",
@@ -723,14 +727,31 @@ pub fn cases() -> Vec<Case> {
             "an edge route is accepted without zot serving TLS",
             "{networking: {route: {enabled: true, termination: edge, host: zot.apps.example.com}}}",
         ),
-        refused(
-            "TLS without a secret name is refused",
+        accepted(
+            "TLS without a secret name serves the operator's certificate",
             "{tls: {enabled: true}}",
-            &[("spec.tls", TLS)],
         ),
         accepted(
             "TLS switched off needs no secret",
             "{tls: {enabled: false}}",
+        ),
+        refused(
+            "a secret name and an issuer together are refused",
+            "{tls: {secretName: zot-tls, issuerRef: {name: team-ca}}}",
+            &[("spec.tls", TLS_ONE_SOURCE)],
+        ),
+        accepted(
+            "an issuer alone is accepted",
+            "{tls: {issuerRef: {name: team-ca, kind: ClusterIssuer}}}",
+        ),
+        refused(
+            "an issuer with TLS switched off is refused",
+            "{tls: {enabled: false, issuerRef: {name: team-ca}}}",
+            &[("spec.tls", TLS_ISSUER_OFF)],
+        ),
+        accepted(
+            "an issuer with TLS on is accepted",
+            "{tls: {enabled: true, issuerRef: {name: team-ca}}}",
         ),
         // podDisruptionBudget
         refused(

@@ -13,8 +13,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use zot_operator::api::v1alpha1::ZotArtifactStore;
 use zot_operator::cli::{RenderError, render_text};
+use zot_operator::pki;
 use zot_operator::platform::Platform;
-use zot_operator::render::{Inputs, oidc_secret, session_secret};
+use zot_operator::render::{
+    Inputs, OperatorTls, ServingCertificate, oidc_secret, operator_tls_secrets,
+    serving_certificate, session_secret,
+};
 use zot_operator::validate::validate;
 
 /// Kinds the pods need; the others (Services, NetworkPolicy, PDB, Ingress, HPA, ServiceMonitor, Route) are not
@@ -304,6 +308,17 @@ pub fn prepare_rendered(
             hash_key: "placeholder-hash-key-of-64-characters-".repeat(2)[..64].to_string(),
             encrypt_key: Some("placeholder-encrypt-key-32-chars".to_string()),
         }),
+        // The store's CA and serving certificate (TLS by default), made by the operator at apply time.
+        operator_tls: Some(OperatorTls {
+            ca: pki::CaPair {
+                cert_pem: "placeholder".into(),
+                key_pem: "placeholder".into(),
+            },
+            serving: pki::ServingPair {
+                cert_pem: "placeholder".into(),
+                key_pem: "placeholder".into(),
+            },
+        }),
         ..Inputs::default()
     };
     for secret in [
@@ -312,8 +327,21 @@ pub fn prepare_rendered(
     ]
     .into_iter()
     .flatten()
+    .chain(operator_tls_secrets(&validated, platform, &inputs))
     {
         objects.push(with_kind(serde_json::to_value(secret).unwrap(), "Secret"));
+    }
+    // The Secret cert-manager issues tls.issuerRef's Certificate into.
+    if let Some(ServingCertificate::CertManager { secret }) =
+        serving_certificate(&validated, platform)
+    {
+        objects.push(json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": secret},
+            "type": "kubernetes.io/tls",
+            "stringData": {"tls.crt": "placeholder", "tls.key": "placeholder", "ca.crt": "placeholder"},
+        }));
     }
     // The signing key pair the operator creates when the spec names no Secret of the user's.
     if let Some(key) = validated.signing_key()

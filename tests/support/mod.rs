@@ -332,3 +332,4 @@ pub mod keycloak;
 pub mod operator;
 pub mod registry;
 pub mod services;
+pub mod tls;

@@ -18,7 +18,11 @@ pub const CVE_NEEDS_FILESYSTEM: &str = "extensions.search.cve needs filesystem s
 /// SBOM generation with search or the scanner switched off.
 pub const SBOM_NEEDS_SCANNER: &str = "supplyChain.sbom needs zot's search extension and vulnerability scanner: do not set extensions.search.enabled or extensions.search.cve.enabled to false";
 /// A passthrough Route without zot serving TLS.
-pub const ROUTE_NEEDS_TLS: &str = "networking.route.termination passthrough sends TLS straight to zot: set tls.enabled and tls.secretName (a kubernetes.io/tls Secret whose certificate names the Route's host), or use termination edge or reencrypt (zot then gets a certificate from OpenShift's service CA)";
+pub const ROUTE_NEEDS_TLS: &str = "networking.route.termination passthrough sends TLS straight to zot, and tls.enabled: false makes zot serve plain HTTP: remove tls.enabled: false (zot then serves the operator's certificate, or that of tls.secretName or tls.issuerRef), or use termination edge or reencrypt";
+/// tls.secretName and tls.issuerRef together.
+pub const TLS_ONE_SOURCE: &str = "tls.secretName and tls.issuerRef are two sources of zot's certificate: set one of them (neither: the operator's own CA issues it)";
+/// tls.issuerRef with TLS switched off.
+pub const TLS_ISSUER_OFF: &str = "tls.issuerRef names the issuer of the certificate zot serves, but tls.enabled: false serves plain HTTP: remove tls.issuerRef, or remove tls.enabled";
 /// database.type postgres.
 pub const POSTGRES: &str = "database.type postgres is not supported: zot's metadata stores are embedded BoltDB, redis and dynamodb; use type: redis (shared, any storage) or dynamodb (with s3 storage), or embedded";
 /// database.type mysql.

@@ -44,4 +44,4 @@ pub use storage::{
     RetentionSpec, S3Storage, StorageSpec, StorageType,
 };
 pub use supply_chain::{KeySecretRef, SbomFormat, SbomSpec, SigningSpec, SupplyChainSpec};
-pub use tls::TlsSpec;
+pub use tls::{IssuerKind, IssuerRef, TlsSpec};

@@ -131,9 +131,10 @@ pub struct RouteSpec {
         .message("must be a lower-case DNS host name such as artifacts.apps.example.com (no wildcard, labels of at most 63 characters)"))]
     pub host: Option<String>,
     /// TLS termination: edge (default; the router terminates TLS and redirects plain HTTP), reencrypt (the
-    /// router re-encrypts to zot, which serves spec.tls's certificate or else one issued by OpenShift's service CA)
-    /// or passthrough (zot terminates TLS with spec.tls's certificate, which passthrough needs). With spec.tls,
-    /// edge becomes reencrypt.
+    /// router re-encrypts to zot, which serves tls.secretName's or tls.issuerRef's certificate or else one issued
+    /// by OpenShift's service CA) or passthrough (zot terminates TLS: the operator's certificate, which names the
+    /// Route's host, or that of tls.secretName or tls.issuerRef). While zot serves HTTPS (the default; not with
+    /// tls.enabled: false) edge becomes reencrypt, trusting the CA of zot's certificate.
     #[serde(default)]
     pub termination: RouteTermination,
 }

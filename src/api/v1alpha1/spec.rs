@@ -77,7 +77,7 @@ use super::{
         .message(messages::CVE_NEEDS_FILESYSTEM),
     validation = Rule::new("!(self.supplyChain.enabled && has(self.supplyChain.sbom) && self.supplyChain.sbom.enabled) || (self.extensions.search.enabled && (!has(self.extensions.search.cve) || self.extensions.search.cve.enabled))")
         .message(messages::SBOM_NEEDS_SCANNER),
-    validation = Rule::new("!has(self.networking.route) || (has(self.networking.route.enabled) && !self.networking.route.enabled) || !has(self.networking.route.termination) || self.networking.route.termination != 'passthrough' || self.tls.enabled")
+    validation = Rule::new("!has(self.networking.route) || (has(self.networking.route.enabled) && !self.networking.route.enabled) || !has(self.networking.route.termination) || self.networking.route.termination != 'passthrough' || !has(self.tls.enabled) || self.tls.enabled")
         .message(messages::ROUTE_NEEDS_TLS),
 )]
 pub struct ZotArtifactStoreSpec {
@@ -108,7 +108,8 @@ pub struct ZotArtifactStoreSpec {
     /// Service, Ingress, Route and NetworkPolicy.
     #[serde(default)]
     pub networking: NetworkingSpec,
-    /// TLS served by zot itself. Defaults to off (TLS is usually terminated by the Ingress or Route).
+    /// TLS served by zot itself. Defaults to on, with a certificate of the operator's own CA (the Secret
+    /// `<store>-ca`, key ca.crt); `tls.enabled: false` serves plain HTTP.
     #[serde(default)]
     pub tls: TlsSpec,
     /// zot's extensions: search (on by default), sync, scrub and lint.

@@ -52,6 +52,88 @@ async fn prepare_one(
     fs_group: Option<i64>,
 ) -> Result<PathBuf, String> {
     let namespace = pod.namespace().unwrap_or_default();
+    if let Some(files) = atomic_files(client, pod, volume).await? {
+        write_atomic(dir, &files, fs_group)?;
+        return Ok(dir.to_path_buf());
+    }
+    if volume.empty_dir.is_some() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        set_mode(dir, 0o777)?;
+        return Ok(dir.to_path_buf());
+    }
+    if let Some(claim) = &volume.persistent_volume_claim {
+        let path = persistent_volume_path(client, &namespace, &claim.claim_name).await?;
+        std::fs::create_dir_all(&path).map_err(|e| format!("creating {}: {e}", path.display()))?;
+        if let Some(group) = fs_group {
+            own_for_writing(&path, group)?;
+        }
+        return Ok(path);
+    }
+    Err("this volume type is not supported by the test platform's pod runner".into())
+}
+
+/// Re-reads the pod's Secret, ConfigMap and projected volumes and rewrites those whose content changed, as the
+/// kubelet's periodic sync does: a new timestamped folder, `..data` swapped to it, the old folder removed (which is
+/// what a program watching the files with inotify, like zot's TLS certificate watcher, sees). Files mounted with
+/// subPath keep their content, as with a kubelet. Errors (a Secret deleted meanwhile) leave the volume as it is.
+pub async fn refresh(client: &Client, pod: &Pod, pod_dir: &Path, fs_group: Option<i64>) {
+    let volumes = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.volumes.clone())
+        .unwrap_or_default();
+    for volume in volumes
+        .iter()
+        .filter(|v| v.secret.is_some() || v.config_map.is_some() || v.projected.is_some())
+    {
+        let dir = pod_dir.join("volumes").join(&volume.name);
+        let Ok(Some(files)) = atomic_files(client, pod, volume).await else {
+            continue;
+        };
+        let current = current_files(&dir.join("..data"));
+        let wanted: BTreeMap<&String, &Vec<u8>> = files
+            .iter()
+            .map(|(path, (content, _))| (path, content))
+            .collect();
+        let unchanged = current.len() == wanted.len()
+            && current
+                .iter()
+                .all(|(path, content)| wanted.get(path) == Some(&content));
+        if !unchanged {
+            let _ = write_atomic(&dir, &files, fs_group);
+        }
+    }
+}
+
+/// The files under `dir` (an atomic writer's data folder), by relative path.
+fn current_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if let (Ok(content), Ok(relative)) =
+                (std::fs::read(&path), path.strip_prefix(dir))
+            {
+                out.insert(relative.to_string_lossy().into_owned(), content);
+            }
+        }
+    }
+    out
+}
+
+/// The files of a Secret, ConfigMap, projected or downward-API volume; None for other volume types.
+async fn atomic_files(
+    client: &Client,
+    pod: &Pod,
+    volume: &Volume,
+) -> Result<Option<Files>, String> {
+    let namespace = pod.namespace().unwrap_or_default();
     if let Some(source) = &volume.secret {
         let name = source.secret_name.clone().unwrap_or_default();
         let optional = source.optional.unwrap_or(false);
@@ -67,8 +149,7 @@ async fn prepare_one(
             )?,
             None => Files::new(),
         };
-        write_atomic(dir, &files, fs_group)?;
-        return Ok(dir.to_path_buf());
+        return Ok(Some(files));
     }
     if let Some(source) = &volume.config_map {
         let name = source.name.clone();
@@ -85,8 +166,7 @@ async fn prepare_one(
             )?,
             None => Files::new(),
         };
-        write_atomic(dir, &files, fs_group)?;
-        return Ok(dir.to_path_buf());
+        return Ok(Some(files));
     }
     if let Some(projected) = &volume.projected {
         let default_mode = projected.default_mode.unwrap_or(0o644);
@@ -126,8 +206,7 @@ async fn prepare_one(
                 return Err("the test platform's pod runner supports secret, configMap and downwardAPI projections only".into());
             }
         }
-        write_atomic(dir, &files, fs_group)?;
-        return Ok(dir.to_path_buf());
+        return Ok(Some(files));
     }
     if let Some(d) = &volume.downward_api {
         let files = downward(
@@ -135,23 +214,9 @@ async fn prepare_one(
             d.items.as_deref().unwrap_or_default(),
             d.default_mode.unwrap_or(0o644),
         )?;
-        write_atomic(dir, &files, fs_group)?;
-        return Ok(dir.to_path_buf());
+        return Ok(Some(files));
     }
-    if volume.empty_dir.is_some() {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        set_mode(dir, 0o777)?;
-        return Ok(dir.to_path_buf());
-    }
-    if let Some(claim) = &volume.persistent_volume_claim {
-        let path = persistent_volume_path(client, &namespace, &claim.claim_name).await?;
-        std::fs::create_dir_all(&path).map_err(|e| format!("creating {}: {e}", path.display()))?;
-        if let Some(group) = fs_group {
-            own_for_writing(&path, group)?;
-        }
-        return Ok(path);
-    }
-    Err("this volume type is not supported by the test platform's pod runner".into())
+    Ok(None)
 }
 
 async fn secret_data(
@@ -296,10 +361,15 @@ fn write_atomic(dir: &Path, files: &Files, fs_group: Option<i64>) -> Result<(), 
             chown(&file, None, Some(g)).map_err(err)?;
         }
     }
+    let previous = std::fs::read_link(dir.join("..data")).ok();
     let tmp_link = dir.join("..data_tmp");
     let _ = std::fs::remove_file(&tmp_link);
     symlink(&stamp, &tmp_link).map_err(err)?;
     std::fs::rename(&tmp_link, dir.join("..data")).map_err(err)?;
+    // The kubelet's atomic writer removes the previous data folder once `..data` names the new one.
+    if let Some(previous) = previous.filter(|p| p.as_os_str() != stamp.as_str()) {
+        let _ = std::fs::remove_dir_all(dir.join(previous));
+    }
     for top in files
         .keys()
         .filter_map(|p| p.split('/').next())

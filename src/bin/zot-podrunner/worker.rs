@@ -29,6 +29,9 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(10);
 /// A container that ran this long without crashing starts its back-off afresh.
 const BACKOFF_RESET: Duration = Duration::from_secs(600);
 
+/// How often mounted Secret and ConfigMap volumes are brought up to date with their objects.
+const VOLUME_REFRESH: Duration = Duration::from_secs(5);
+
 pub async fn run(runner: Arc<Runner>, mut rx: watch::Receiver<Option<Pod>>) {
     // Until the scheduler binds the pod, there is nothing for a kubelet to do.
     let pod = loop {
@@ -88,6 +91,8 @@ struct Worker {
     slots: Vec<Slot>,
     volumes: Option<HashMap<String, PathBuf>>,
     next_mount: Instant,
+    /// When the Secret and ConfigMap volumes are next compared with their objects.
+    next_refresh: Instant,
     mount_error: Option<String>,
     written: Option<Value>,
     reports_tx: mpsc::UnboundedSender<(usize, u64, Report)>,
@@ -173,6 +178,7 @@ impl Worker {
             slots,
             volumes: None,
             next_mount: Instant::now(),
+            next_refresh: Instant::now() + VOLUME_REFRESH,
             mount_error: None,
             written: None,
             reports_tx,
@@ -302,6 +308,13 @@ impl Worker {
 
     /// Mount volumes, start containers whose time has come, notice exits.
     async fn step(&mut self) {
+        if self.volumes.is_some() && Instant::now() >= self.next_refresh {
+            // Secret and ConfigMap volumes follow their objects, as with a kubelet (which syncs about every
+            // minute; here every few seconds, to keep tests short).
+            let (_, _, _, fs_group) = self.identity(None);
+            volumes::refresh(&self.runner.client, &self.pod, &self.dir, fs_group).await;
+            self.next_refresh = Instant::now() + VOLUME_REFRESH;
+        }
         if self.volumes.is_none() {
             if Instant::now() < self.next_mount {
                 return;

@@ -149,8 +149,16 @@ fn the_redirect_uri_follows_the_ingress_host_or_the_route_and_a_store_without_ei
         "https://zot-team.apps.example.com"
     );
     assert!(gaps(&store(&route), &openshift).is_empty());
+    // zot serves HTTPS (the default) and marks its session cookies Secure itself.
+    assert!(
+        config(&desired)["http"]["auth"]
+            .get("secureSession")
+            .is_none()
+    );
     // Browsers reach zot over HTTPS there while zot serves HTTP: its session cookies say Secure.
-    assert_eq!(config(&desired)["http"]["auth"]["secureSession"], true);
+    let plain = format!("{route}tls: {{enabled: false}}\n");
+    let plain = super::desired(&store(&plain), &openshift, &Inputs::default());
+    assert_eq!(config(&plain)["http"]["auth"]["secureSession"], true);
     assert!(
         config(&k8s(&ingress))["http"]["auth"]
             .get("secureSession")

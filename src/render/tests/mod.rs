@@ -42,3 +42,4 @@ mod objects;
 mod openshift;
 mod pod;
 mod route_fallback;
+mod tls;

@@ -59,8 +59,25 @@ fn main_service_annotations(desired: &Desired) -> BTreeMap<String, String> {
 }
 
 #[test]
-fn on_openshift_a_store_naming_no_route_gets_an_edge_route_on_the_default_host() {
+fn on_openshift_a_store_naming_no_route_gets_a_reencrypt_route_to_zot_serving_tls_on_the_default_host()
+ {
     let desired = on_openshift("{}");
+    let tls = route_of(&desired).spec.tls.unwrap();
+    assert_eq!(tls.termination, RouteTlsTermination::Reencrypt);
+    assert_eq!(
+        serving_certificate(&store("{}"), &openshift()),
+        Some(ServingCertificate::Operator {
+            secret: "zot-tls".into()
+        })
+    );
+    assert!(config(&desired)["http"].get("tls").is_some());
+    assert!(gaps(&store("{}"), &openshift()).is_empty());
+}
+
+#[test]
+fn on_openshift_a_store_serving_plain_http_naming_no_route_gets_an_edge_route_on_the_default_host()
+{
+    let desired = on_openshift("tls: {enabled: false}");
     let route = route_of(&desired);
     assert_eq!(route.metadata.name.as_deref(), Some("zot"));
     assert_eq!(route.metadata.namespace.as_deref(), Some("team"));
@@ -86,7 +103,7 @@ fn on_openshift_a_store_naming_no_route_gets_an_edge_route_on_the_default_host()
         "https://zot-team.apps.example.com"
     );
     assert_eq!(config(&desired)["http"].get("tls"), None, "zot serves HTTP");
-    assert!(gaps(&store("{}"), &openshift()).is_empty());
+    assert!(gaps(&store("tls: {enabled: false}"), &openshift()).is_empty());
 }
 
 #[test]

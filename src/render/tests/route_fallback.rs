@@ -68,7 +68,6 @@ fn on_kubernetes_a_route_that_needs_zot_to_serve_tls_gets_no_ingress_and_says_wh
     for spec in [
         "networking:\n  route: {termination: reencrypt, host: zot.example.com}",
         "networking:\n  route: {termination: passthrough}\ntls: {enabled: true, secretName: zot-tls}",
-        "networking:\n  route: {enabled: true}\ntls: {enabled: true, secretName: zot-tls}",
     ] {
         assert_eq!(k8s(spec).ingress, None, "{spec}");
         let gaps = gaps_for(spec);
@@ -77,6 +76,24 @@ fn on_kubernetes_a_route_that_needs_zot_to_serve_tls_gets_no_ingress_and_says_wh
             "{spec}: {gaps:?}"
         );
     }
+}
+
+#[test]
+fn on_kubernetes_an_edge_route_with_zot_serving_tls_gets_an_ingress_speaking_https_to_zot() {
+    for spec in [
+        "networking:\n  route: {enabled: true, host: zot.example.com}",
+        "networking:\n  route: {enabled: true, host: zot.example.com}\ntls: {enabled: true, secretName: zot-tls}",
+    ] {
+        let ingress = k8s(spec).ingress.unwrap();
+        assert_eq!(
+            ingress.metadata.annotations.unwrap()["nginx.ingress.kubernetes.io/backend-protocol"],
+            "HTTPS",
+            "{spec}"
+        );
+    }
+    let plain =
+        k8s("networking:\n  route: {enabled: true, host: zot.example.com}\ntls: {enabled: false}");
+    assert_eq!(plain.ingress.unwrap().metadata.annotations, None);
 }
 
 #[test]
