@@ -237,6 +237,8 @@ EOF
 
 down() {
   log "deleting cluster $name"
+  # OLM's operators (hack/olm.sh), if a test started them on this cluster.
+  "$here/olm.sh" down --flavour "$flavour" || true
   stop_provisioner
   stop_podrunner
   kwokctl delete cluster >&2 || true

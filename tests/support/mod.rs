@@ -329,6 +329,7 @@ pub async fn delete_ns(client: Client, name: &str) {
         .await;
 }
 pub mod keycloak;
+pub mod olm;
 pub mod operator;
 pub mod registry;
 pub mod services;

@@ -1,0 +1,556 @@
+//! The real OLM on the OpenShift-flavour cluster (hack/olm.sh: OLM v0's olm-operator and catalog-operator), catalogs
+//! served by `opm serve` on 127.0.0.1 and reached by a CatalogSource's `spec.address`, and the objects of an install
+//! as docs/install.md writes them (OperatorGroup, Subscription).
+//!
+//! There are no images here, so OLM must install a bundle without unpacking its image in a pod. OLM v0.40.0 does so
+//! only for a bundle whose catalog entry has no image: its resolver (pkg/controller/registry/resolver/
+//! source_registry.go) keeps the bundle's manifests only when `BundlePath` (the olm.bundle's `image`) is empty, and
+//! opm (pkg/cache) drops `CsvJson` and `Object` from every bundle that has an image; with an image, OLM creates a
+//! bundle unpack Job that runs the image. The manifests reach OLM as `olm.bundle.object` properties, which is what
+//! `opm render <bundle directory>` writes (with an empty image). The shipped catalog/ stays what OperatorHub expects
+//! (bundle images and `olm.csv.metadata`); [`servable`] makes the test's catalog from it by replacing each olm.bundle
+//! with `opm render` of that release's bundle directory.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::operator::{Operator, free_port, token_kubeconfig};
+use super::{Flavour, TestNamespace, eventually, get, kubeconfig, kubectl, repo_root, tool, yaml_docs};
+
+pub const O: Flavour = Flavour::OpenShift;
+/// catalog-operator's global catalog namespace (hack/olm.sh), as on OpenShift.
+pub const MARKETPLACE: &str = "openshift-marketplace";
+pub const PACKAGE: &str = "zot-operator";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub fn csv_name(version: &str) -> String {
+    format!("{PACKAGE}.v{version}")
+}
+
+/// Starts OLM on the OpenShift-flavour cluster (once per test binary; `hack/olm.sh up` keeps running operators).
+pub fn up() {
+    static UP: OnceLock<()> = OnceLock::new();
+    UP.get_or_init(|| {
+        kubeconfig(O);
+        let out = Command::new(repo_root().join("hack/olm.sh"))
+            .args(["up", "--flavour", O.as_str()])
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run hack/olm.sh");
+        assert!(out.status.success(), "hack/olm.sh up failed");
+    });
+}
+
+/// The generator's releases (src/bin/olm), rehearsed in a scratch copy of its inputs (config/, the committed
+/// catalog/, hack/versions.env), each release's bundle directory kept.
+pub struct Releases {
+    root: tempfile::TempDir,
+}
+
+impl Releases {
+    /// The committed catalog and bundle/ (this crate's version).
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        for dir in ["config", "catalog"] {
+            copy_dir(&repo_root().join(dir), &root.path().join(dir));
+        }
+        std::fs::create_dir_all(root.path().join("hack")).unwrap();
+        std::fs::copy(
+            repo_root().join("hack/versions.env"),
+            root.path().join("hack/versions.env"),
+        )
+        .unwrap();
+        copy_dir(
+            &repo_root().join("bundle"),
+            &root.path().join("bundles").join(VERSION),
+        );
+        Releases { root }
+    }
+
+    /// Generates the release `version` as `make generate` would with that version in Cargo.toml: its bundle, and the
+    /// catalog with it added (`replaces` and `skipRange` as the generator writes them).
+    pub fn release(&self, version: &str) {
+        let root = self.root.path();
+        let out = Command::new(env!("CARGO_BIN_EXE_olm"))
+            .args(["--root", root.to_str().unwrap()])
+            .args(["--release-version", version, "generate"])
+            .output()
+            .expect("run the olm generator");
+        assert!(
+            out.status.success(),
+            "the generator refused release {version}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        copy_dir(&root.join("bundle"), &root.join("bundles").join(version));
+    }
+
+    /// The generated catalog's documents.
+    pub fn catalog(&self) -> Vec<Value> {
+        yaml_docs(&std::fs::read_to_string(self.root.path().join("catalog/zot-operator/catalog.yaml")).unwrap())
+    }
+
+    /// The bundle directory of every release so far, by version.
+    pub fn bundles(&self) -> BTreeMap<String, PathBuf> {
+        std::fs::read_dir(self.root.path().join("bundles"))
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.file_name().to_string_lossy().into_owned(), e.path())
+            })
+            .collect()
+    }
+
+    /// What OLM installs from without images: [`servable`] of the generated catalog.
+    pub fn servable(&self) -> Vec<Value> {
+        servable(&self.catalog(), &self.bundles())
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// `opm render` of a bundle directory: its olm.bundle document, with the manifests as olm.bundle.object properties
+/// and no image.
+pub fn render_bundle(dir: &Path) -> Value {
+    let out = Command::new(tool("opm"))
+        .args(["render", dir.to_str().unwrap(), "-o", "json"])
+        .output()
+        .expect("run opm render");
+    assert!(
+        out.status.success(),
+        "opm render {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bundle: Value = serde_json::from_slice(&out.stdout).expect("opm render prints JSON");
+    assert_eq!(bundle["schema"], "olm.bundle");
+    bundle
+}
+
+/// The catalog `docs` with each olm.bundle replaced by `opm render` of its release's bundle directory (from
+/// `bundles`, by version): the package and channels unchanged, the bundles carrying their manifests.
+pub fn servable(docs: &[Value], bundles: &BTreeMap<String, PathBuf>) -> Vec<Value> {
+    docs.iter()
+        .map(|doc| {
+            if doc["schema"] != "olm.bundle" {
+                return doc.clone();
+            }
+            let name = doc["name"].as_str().unwrap();
+            let version = name.strip_prefix(&format!("{PACKAGE}.v")).unwrap();
+            let dir = bundles
+                .get(version)
+                .unwrap_or_else(|| panic!("no bundle directory for {name}"));
+            let rendered = render_bundle(dir);
+            assert_eq!(rendered["name"], name, "the bundle directory of {version}");
+            assert_eq!(rendered["image"], "", "opm render of a directory names no image");
+            rendered
+        })
+        .collect()
+}
+
+/// A file-based catalog served by `opm serve` on a port of its own, reached by OLM through a CatalogSource in the
+/// global catalog namespace whose `spec.address` is 127.0.0.1:<port>. `serve` replaces the content as a new
+/// catalog image would: opm serve loads its directory once, so it is restarted on the same address, and OLM's
+/// catalog-operator, seeing the connection become READY again, drops its cache of the source and resolves again
+/// (syncSourceState in pkg/controller/operators/catalog/operator.go). OLM does not poll address sources
+/// (spec.updateStrategy applies to image sources).
+pub struct CatalogServer {
+    pub name: String,
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl CatalogServer {
+    /// Serves `docs` and creates the CatalogSource `name` for it; waits until OLM reports it READY.
+    pub async fn start(name: &str, docs: &[Value]) -> Self {
+        up();
+        let log = kubeconfig(O)
+            .parent()
+            .unwrap()
+            .join(format!("{}.opm-{name}.log", O.as_str()));
+        let mut server = CatalogServer {
+            name: name.to_string(),
+            port: free_port(),
+            dir: tempfile::tempdir().unwrap(),
+            child: None,
+            log,
+        };
+        server.spawn(docs);
+        let source = json!({
+            "apiVersion": "operators.coreos.com/v1alpha1",
+            "kind": "CatalogSource",
+            "metadata": {"name": name, "namespace": MARKETPLACE},
+            "spec": {
+                "displayName": "zot-operator (test)",
+                "publisher": "zot-operator project",
+                "sourceType": "grpc",
+                "address": format!("127.0.0.1:{}", server.port),
+            },
+        });
+        apply_object(&source);
+        server.wait_ready().await;
+        server
+    }
+
+    /// Restarts opm serve on the same address with `docs` and waits until OLM's connection is READY again.
+    pub async fn serve(&mut self, docs: &[Value]) {
+        self.stop();
+        self.spawn(docs);
+        self.wait_ready().await;
+    }
+
+    fn spawn(&mut self, docs: &[Value]) {
+        let dir = self.dir.path().join("catalog");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join(PACKAGE)).unwrap();
+        let text: String = docs
+            .iter()
+            .map(|d| format!("---\n{}", serde_yaml::to_string(d).unwrap()))
+            .collect();
+        std::fs::write(dir.join(PACKAGE).join("catalog.yaml"), text).unwrap();
+        let validate = Command::new(tool("opm"))
+            .args(["validate", dir.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            validate.status.success(),
+            "opm validate refuses the test catalog: {}",
+            String::from_utf8_lossy(&validate.stderr)
+        );
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        // opm serve listens on ":<port>"; the wrapper stops it when its stdin closes (the test process ended).
+        let script = format!(
+            "'{}' serve '{}' -p {} --pprof-addr '' -t /dev/null & pid=$!; trap 'kill -TERM $pid 2>/dev/null; wait $pid' EXIT; read -r _; exit 0",
+            tool("opm").display(),
+            dir.display(),
+            self.port
+        );
+        let child = Command::new("bash")
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start opm serve");
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "opm serve did not listen on {} within 60 s: {}",
+                self.port,
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if let Some(mut stdin) = child.stdin.take() {
+                let _ = stdin.write_all(b"\n");
+            }
+            let _ = child.wait();
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    async fn wait_ready(&self) {
+        let name = self.name.clone();
+        eventually(
+            &format!("CatalogSource {MARKETPLACE}/{name} to be READY"),
+            Duration::from_secs(120),
+            || async {
+                let source = get(O, MARKETPLACE, &format!("catalogsource/{name}"))?;
+                (source["status"]["connectionState"]["lastObservedState"] == "READY").then_some(())
+            },
+        )
+        .await;
+    }
+}
+
+impl Drop for CatalogServer {
+    fn drop(&mut self) {
+        let _ = kubectl(
+            O,
+            &[
+                "delete",
+                "catalogsource",
+                "-n",
+                MARKETPLACE,
+                &self.name,
+                "--ignore-not-found",
+                "--wait=false",
+            ],
+            None,
+        );
+        self.stop();
+    }
+}
+
+/// Server-side apply of one object, which must succeed.
+pub fn apply_object(object: &Value) {
+    let (ok, _, err) = kubectl(
+        O,
+        &[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--field-manager=olm-lifecycle-test",
+            "-f",
+            "-",
+        ],
+        Some(&object.to_string()),
+    );
+    assert!(
+        ok,
+        "applying {} {}: {err}",
+        object["kind"], object["metadata"]["name"]
+    );
+}
+
+/// A namespace made as `oc new-project` makes one: the annotations OpenShift's namespace controller gives it (the
+/// UID and group ranges the restricted-v2 SCC assigns from, which zot-podrunner honours) and the requester; no
+/// test-platform labels, so its zot pods are real.
+pub async fn new_project(prefix: &str, range: u32) -> TestNamespace {
+    let ns = TestNamespace::new(O, prefix, &[]).await;
+    let uid = format!("{range}/10000");
+    let (ok, _, err) = kubectl(
+        O,
+        &[
+            "annotate",
+            "namespace",
+            &ns.name,
+            &format!("openshift.io/sa.scc.uid-range={uid}"),
+            &format!("openshift.io/sa.scc.supplemental-groups={uid}"),
+            "openshift.io/sa.scc.mcs=s0:c27,c4",
+            "openshift.io/requester=developer",
+        ],
+        None,
+    );
+    assert!(ok, "annotating {}: {err}", ns.name);
+    ns
+}
+
+/// The OperatorGroup of docs/install.md in `namespace`: all namespaces without targets, else the targets; with a
+/// ServiceAccount OLM installs as (a scoped install) when given.
+pub fn operator_group(namespace: &str, targets: Option<&[&str]>, account: Option<&str>) {
+    let mut spec = json!({});
+    if let Some(targets) = targets {
+        spec["targetNamespaces"] = json!(targets);
+    }
+    if let Some(account) = account {
+        spec["serviceAccountName"] = json!(account);
+    }
+    apply_object(&json!({
+        "apiVersion": "operators.coreos.com/v1",
+        "kind": "OperatorGroup",
+        "metadata": {"name": PACKAGE, "namespace": namespace},
+        "spec": spec,
+    }));
+}
+
+/// The Subscription of docs/install.md in `namespace`, to `channel` of the catalog `source`.
+pub fn subscribe(namespace: &str, channel: &str, source: &str, approval: &str) {
+    apply_object(&json!({
+        "apiVersion": "operators.coreos.com/v1alpha1",
+        "kind": "Subscription",
+        "metadata": {"name": PACKAGE, "namespace": namespace},
+        "spec": {
+            "name": PACKAGE,
+            "channel": channel,
+            "source": source,
+            "sourceNamespace": MARKETPLACE,
+            "installPlanApproval": approval,
+        },
+    }));
+}
+
+pub fn subscription(namespace: &str) -> Value {
+    get(O, namespace, &format!("subscription/{PACKAGE}")).expect("the Subscription exists")
+}
+
+/// The (status, reason, message) of condition `type_` of an OLM object.
+pub fn olm_condition(object: &Value, type_: &str) -> Option<(String, String, String)> {
+    let c = object["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)?;
+    Some((
+        c["status"].as_str().unwrap_or_default().to_string(),
+        c["reason"].as_str().unwrap_or_default().to_string(),
+        c["message"].as_str().unwrap_or_default().to_string(),
+    ))
+}
+
+/// What OLM says about an install, for failure messages.
+pub fn describe(namespace: &str) -> String {
+    let (_, out, _) = kubectl(
+        O,
+        &[
+            "get",
+            "-n",
+            namespace,
+            "subscriptions,installplans,csv,operatorgroups,deployments",
+            "-o",
+            "yaml",
+        ],
+        None,
+    );
+    out
+}
+
+/// Waits until the CSV `name` in `namespace` is Succeeded (not a copy) and returns it.
+pub async fn csv_succeeded(namespace: &str, name: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
+    loop {
+        if let Some(csv) = get(O, namespace, &format!("csv/{name}")) {
+            if csv["status"]["phase"] == "Succeeded" {
+                return csv;
+            }
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!(
+                "CSV {namespace}/{name} did not succeed within 240 s:\n{}",
+                describe(namespace)
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Waits until the Subscription has installed `csv` (status.installedCSV) and returns the Subscription.
+pub async fn installed(namespace: &str, csv: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
+    loop {
+        let sub = subscription(namespace);
+        if sub["status"]["installedCSV"] == csv && sub["status"]["state"] == "AtLatestKnown" {
+            return sub;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!(
+                "the Subscription in {namespace} did not install {csv} within 240 s:\n{}",
+                describe(namespace)
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// The InstallPlans of a namespace, oldest first.
+pub fn install_plans(namespace: &str) -> Vec<Value> {
+    let mut plans = super::list(O, namespace, "installplans");
+    plans.sort_by_key(|p| p["metadata"]["creationTimestamp"].as_str().unwrap_or_default().to_string());
+    plans
+}
+
+/// The InstallPlan that installs `csv`, once there is one.
+pub async fn install_plan_for(namespace: &str, csv: &str) -> Value {
+    eventually(
+        &format!("an InstallPlan for {csv} in {namespace}"),
+        Duration::from_secs(180),
+        || async {
+            install_plans(namespace).into_iter().find(|p| {
+                p["spec"]["clusterServiceVersionNames"]
+                    .as_array()
+                    .is_some_and(|names| names.iter().any(|n| n == csv))
+            })
+        },
+    )
+    .await
+}
+
+/// Deletes the Subscription and the CSV (OLM's uninstall, as the console does it) and waits until OLM removed the
+/// operator's Deployment.
+pub async fn uninstall(namespace: &str, csv: &str) {
+    for what in [format!("subscription/{PACKAGE}"), format!("csv/{csv}")] {
+        let (ok, _, err) = kubectl(
+            O,
+            &["delete", "-n", namespace, &what, "--ignore-not-found", "--wait=true", "--timeout=120s"],
+            None,
+        );
+        assert!(ok, "deleting {what}: {err}");
+    }
+    eventually(
+        &format!("OLM to remove the operator's Deployment from {namespace}"),
+        Duration::from_secs(120),
+        || async { get(O, namespace, "deployment/zot-operator").is_none().then_some(()) },
+    )
+    .await;
+}
+
+/// The operator as OLM deployed it in `namespace`: the binary runs as the ServiceAccount of the Deployment OLM
+/// made (a TokenRequest token), with WATCH_NAMESPACE from the `olm.targetNamespaces` annotation OLM puts on its
+/// pod template (the CSV maps the annotation to the variable), POD_NAMESPACE the Deployment's namespace and the
+/// Deployment container's other plain env values (RELATED_IMAGE_ZOT).
+pub fn run_as_deployed(namespace: &str, name: &str) -> Operator {
+    let deployment = get(O, namespace, "deployment/zot-operator")
+        .unwrap_or_else(|| panic!("OLM made no Deployment zot-operator in {namespace}"));
+    let pod = &deployment["spec"]["template"];
+    let account = pod["spec"]["serviceAccountName"].as_str().expect("a ServiceAccount");
+    let targets = pod["metadata"]["annotations"]["olm.targetNamespaces"]
+        .as_str()
+        .unwrap_or_else(|| panic!("OLM gave the pod template no olm.targetNamespaces: {deployment}"))
+        .to_string();
+    let mut env: Vec<(String, String)> = pod["spec"]["containers"][0]["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Some((e["name"].as_str()?.to_string(), e["value"].as_str()?.to_string())))
+        .collect();
+    let from_annotation = pod["spec"]["containers"][0]["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|e| {
+            e["name"] == "WATCH_NAMESPACE"
+                && e["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.annotations['olm.targetNamespaces']"
+        });
+    assert!(from_annotation, "the Deployment maps olm.targetNamespaces to WATCH_NAMESPACE: {deployment}");
+    env.push(("WATCH_NAMESPACE".into(), targets));
+    let config = token_kubeconfig(O, namespace, account, name);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    Operator::spawn(O, name, name, &config, namespace, &env)
+}
+
+/// The catalog-operator's and olm-operator's logs, for failure messages.
+pub fn olm_logs_tail() -> String {
+    let dir = kubeconfig(O).parent().unwrap().to_path_buf();
+    ["olm-operator", "catalog-operator"]
+        .iter()
+        .map(|n| {
+            let text = std::fs::read_to_string(dir.join(format!("{}.{n}.log", O.as_str()))).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            format!("--- {n}:\n{}", lines[lines.len().saturating_sub(30)..].join("\n"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
