@@ -76,7 +76,11 @@ fn assert_clean_log(operator: &support::operator::Operator) {
         .lines()
         .filter(|l| l.contains(r#""level":"WARN""#) || l.contains(r#""level":"ERROR""#))
         .collect();
-    assert!(bad.is_empty(), "the operator warned or failed:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "the operator warned or failed:\n{}",
+        bad.join("\n")
+    );
 }
 
 /// Subscribes as docs/install.md says (channel stable, Automatic) and waits for OLM: the InstallPlan Complete, the
@@ -112,10 +116,21 @@ async fn install(namespace: &str, source: &str) -> Value {
 
 /// Stops the operator (its pod goes with the Deployment), uninstalls, and checks that the store, its workload, its
 /// volume and the data in it are all still there: the same zot pod serves the image pushed before.
-async fn uninstall_keeps_the_store(namespace: &str, operator_ns: &str, pod_uid: &str, address: &str, image: &str) {
+async fn uninstall_keeps_the_store(
+    namespace: &str,
+    operator_ns: &str,
+    pod_uid: &str,
+    address: &str,
+    image: &str,
+) {
     uninstall(operator_ns, &csv_name(VERSION)).await;
     assert!(
-        get(O, "default", "crd/zotartifactstores.artifact.zotregistry.io").is_some(),
+        get(
+            O,
+            "default",
+            "crd/zotartifactstores.artifact.zotregistry.io"
+        )
+        .is_some(),
         "OLM leaves the CRD"
     );
     let store = get(O, namespace, &format!("zas/{STORE}")).expect("the store is kept");
@@ -125,7 +140,9 @@ async fn uninstall_keeps_the_store(namespace: &str, operator_ns: &str, pod_uid: 
     }
     let pvcs = support::list(O, namespace, "pvc");
     assert!(
-        pvcs.iter().all(|p| p["metadata"]["deletionTimestamp"].is_null()) && !pvcs.is_empty(),
+        pvcs.iter()
+            .all(|p| p["metadata"]["deletionTimestamp"].is_null())
+            && !pvcs.is_empty(),
         "the data volume is kept: {pvcs:?}"
     );
     let pods = wait_ready_pods(O, namespace, STORE, 1).await;
@@ -223,7 +240,11 @@ async fn upgraded(namespace: &str, csv: &str, from: &str) -> Value {
     eventually(
         &format!("OLM to delete the replaced CSV {from} in {namespace}"),
         Duration::from_secs(120),
-        || async { get(O, namespace, &format!("csv/{from}")).is_none().then_some(()) },
+        || async {
+            get(O, namespace, &format!("csv/{from}"))
+                .is_none()
+                .then_some(())
+        },
     )
     .await;
     new
@@ -275,7 +296,10 @@ async fn releases_upgrade_subscriptions_through_their_channels() {
     subscribe(&manual.name, "stable", &source, "Manual");
     install(&stable.name, &source).await;
     let plan = install_plan_for(&manual.name, &first).await;
-    assert_eq!(plan["spec"]["approved"], false, "Manual: the first install waits too");
+    assert_eq!(
+        plan["spec"]["approved"], false,
+        "Manual: the first install waits too"
+    );
     approve(&manual.name, plan["metadata"]["name"].as_str().unwrap());
     for ns in [&alpha, &manual] {
         csv_succeeded(&ns.name, &first).await;
@@ -295,8 +319,18 @@ async fn releases_upgrade_subscriptions_through_their_channels() {
     tokio::time::sleep(Duration::from_secs(10)).await;
     for ns in [&stable, &manual] {
         let sub = subscription(&ns.name);
-        assert_eq!(sub["status"]["installedCSV"], first, "{}", describe(&ns.name));
-        assert_eq!(sub["status"]["state"], "AtLatestKnown", "{}", describe(&ns.name));
+        assert_eq!(
+            sub["status"]["installedCSV"],
+            first,
+            "{}",
+            describe(&ns.name)
+        );
+        assert_eq!(
+            sub["status"]["state"],
+            "AtLatestKnown",
+            "{}",
+            describe(&ns.name)
+        );
         assert!(
             install_plans(&ns.name).len() == 1,
             "no InstallPlan for a pre-release on stable: {}",
@@ -322,7 +356,8 @@ async fn releases_upgrade_subscriptions_through_their_channels() {
         || async {
             let plan = get(O, &manual.name, &format!("installplan/{held_name}"))?;
             let sub = subscription(&manual.name);
-            (plan["status"]["phase"] == "RequiresApproval" && sub["status"]["state"] == "UpgradePending")
+            (plan["status"]["phase"] == "RequiresApproval"
+                && sub["status"]["state"] == "UpgradePending")
                 .then_some(())
         },
     )
@@ -338,7 +373,11 @@ async fn releases_upgrade_subscriptions_through_their_channels() {
     upgraded(&manual.name, &csv_name(&next), &first).await;
 
     // The store: untouched by the upgrade, and the upgraded operator (OLM's new Deployment and RBAC) keeps it Ready.
-    assert_eq!(workload_state(&stable.name), before, "the upgrade restarted nothing");
+    assert_eq!(
+        workload_state(&stable.name),
+        before,
+        "the upgrade restarted nothing"
+    );
     let operator = run_as_deployed(&stable.name, "olm-upgrade");
     ready(O, &stable.name, STORE).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -368,11 +407,19 @@ async fn a_subscription_to_a_channel_that_does_not_exist_fails_resolution() {
         || async { olm_condition(&subscription(&ns.name), "ResolutionFailed") },
     )
     .await;
-    assert_eq!((status.as_str(), reason.as_str()), ("True", "ConstraintsNotSatisfiable"), "{message}");
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("True", "ConstraintsNotSatisfiable"),
+        "{message}"
+    );
     assert!(message.contains("nightly"), "{message}");
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert!(install_plans(&ns.name).is_empty(), "{}", describe(&ns.name));
-    assert!(support::list(O, &ns.name, "csv").is_empty(), "{}", describe(&ns.name));
+    assert!(
+        support::list(O, &ns.name, "csv").is_empty(),
+        "{}",
+        describe(&ns.name)
+    );
     assert!(get(O, &ns.name, "deployment/zot-operator").is_none());
 }
 
@@ -414,15 +461,43 @@ async fn a_channel_head_that_does_not_replace_the_installed_version_is_not_insta
     // OLM shows no error for it: the Subscription stays AtLatestKnown on the installed CSV (its currentCSV too),
     // with no ResolutionFailed condition, and the catalog healthy.
     let sub = subscription(&project.name);
-    assert_eq!(sub["status"]["state"], "AtLatestKnown", "{}", describe(&project.name));
-    assert_eq!(sub["status"]["currentCSV"], csv_name(VERSION), "{}", describe(&project.name));
-    assert_eq!(olm_condition(&sub, "ResolutionFailed").map(|c| c.0).as_deref().unwrap_or("False"), "False");
     assert_eq!(
-        olm_condition(&sub, "CatalogSourcesUnhealthy").map(|c| c.0).as_deref(),
+        sub["status"]["state"],
+        "AtLatestKnown",
+        "{}",
+        describe(&project.name)
+    );
+    assert_eq!(
+        sub["status"]["currentCSV"],
+        csv_name(VERSION),
+        "{}",
+        describe(&project.name)
+    );
+    assert_eq!(
+        olm_condition(&sub, "ResolutionFailed")
+            .map(|c| c.0)
+            .as_deref()
+            .unwrap_or("False"),
+        "False"
+    );
+    assert_eq!(
+        olm_condition(&sub, "CatalogSourcesUnhealthy")
+            .map(|c| c.0)
+            .as_deref(),
         Some("False")
     );
-    assert_eq!(sub["status"]["installedCSV"], csv_name(VERSION), "{}", describe(&project.name));
-    assert_eq!(install_plans(&project.name).len(), 1, "{}", describe(&project.name));
+    assert_eq!(
+        sub["status"]["installedCSV"],
+        csv_name(VERSION),
+        "{}",
+        describe(&project.name)
+    );
+    assert_eq!(
+        install_plans(&project.name).len(),
+        1,
+        "{}",
+        describe(&project.name)
+    );
     assert!(get(O, &project.name, &format!("csv/{}", csv_name(&next))).is_none());
     assert_eq!(
         get(O, &project.name, &format!("csv/{}", csv_name(VERSION))).unwrap()["status"]["phase"],
@@ -439,7 +514,8 @@ async fn a_channel_head_that_does_not_replace_the_installed_version_is_not_insta
 /// says why (OLM never fails a plan on a forbidden step), the CSV stays Pending, no operator Deployment is made; once
 /// the ServiceAccount gets the permission, OLM completes the same plan.
 #[tokio::test]
-async fn a_csv_asking_for_more_than_the_operator_group_grants_holds_the_install_plan_until_granted() {
+async fn a_csv_asking_for_more_than_the_operator_group_grants_holds_the_install_plan_until_granted()
+{
     let _shared = installs().read().await;
     let releases = Releases::new();
     let source = format!("zot-operator-scoped-{}", std::process::id());
@@ -459,7 +535,13 @@ async fn a_csv_asking_for_more_than_the_operator_group_grants_holds_the_install_
         .filter(|r| r["apiGroups"][0] != "route.openshift.io")
         .cloned()
         .collect();
-    rules.extend(strategy["permissions"][0]["rules"].as_array().unwrap().iter().cloned());
+    rules.extend(
+        strategy["permissions"][0]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .cloned(),
+    );
     // What OLM's scoped-install documentation gives the ServiceAccount to install with.
     rules.extend([
         json!({"apiGroups": ["operators.coreos.com"], "resources": ["*"], "verbs": ["*"]}),
@@ -471,15 +553,22 @@ async fn a_csv_asking_for_more_than_the_operator_group_grants_holds_the_install_
         json!({"apiGroups": [""], "resources": ["serviceaccounts", "services", "configmaps", "secrets"], "verbs": ["*"]}),
     ]);
     let role = format!("{}-installer", ns.name);
-    let _cleanup = ClusterObjects(vec![format!("clusterrole/{role}"), format!("clusterrolebinding/{role}")]);
+    let _cleanup = ClusterObjects(vec![
+        format!("clusterrole/{role}"),
+        format!("clusterrolebinding/{role}"),
+    ]);
     apply_object(&json!({"apiVersion": "v1", "kind": "ServiceAccount",
         "metadata": {"name": "installer", "namespace": ns.name}}));
-    apply_object(&json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-        "metadata": {"name": role}, "rules": rules}));
-    apply_object(&json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+    apply_object(
+        &json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": role}, "rules": rules}),
+    );
+    apply_object(
+        &json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
         "metadata": {"name": role},
         "subjects": [{"kind": "ServiceAccount", "name": "installer", "namespace": ns.name}],
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role}}));
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role}}),
+    );
     operator_group(&ns.name, Some(&[ns.name.as_str()]), Some("installer"));
     subscribe(&ns.name, "stable", &source, "Automatic");
     let plan = install_plan_for(&ns.name, &csv_name(VERSION)).await;
@@ -487,7 +576,10 @@ async fn a_csv_asking_for_more_than_the_operator_group_grants_holds_the_install_
     // A forbidden step is never terminal for OLM (the ServiceAccount may get the permission later): the plan stays
     // Installing and its message says what was refused.
     let plan = eventually(
-        &format!("InstallPlan {}/{plan_name} to say why it cannot install", ns.name),
+        &format!(
+            "InstallPlan {}/{plan_name} to say why it cannot install",
+            ns.name
+        ),
         Duration::from_secs(120),
         || async {
             let plan = get(O, &ns.name, &format!("installplan/{plan_name}"))?;
@@ -505,7 +597,10 @@ async fn a_csv_asking_for_more_than_the_operator_group_grants_holds_the_install_
         r#"{APIGroups:["route.openshift.io"], Resources:["routes"]"#,
         r#"Resources:["routes/custom-host"]"#,
     ] {
-        assert!(message.contains(expected), "the InstallPlan's message names {expected}: {message}");
+        assert!(
+            message.contains(expected),
+            "the InstallPlan's message names {expected}: {message}"
+        );
     }
     let pending = olm_condition(&subscription(&ns.name), "InstallPlanPending");
     assert_eq!(
@@ -514,19 +609,43 @@ async fn a_csv_asking_for_more_than_the_operator_group_grants_holds_the_install_
         "{pending:?}"
     );
     // The operator got neither its cluster permissions nor a Deployment: nothing runs for this install.
-    let owned = format!("olm.owner.namespace={},olm.owner.kind=ClusterServiceVersion", ns.name);
-    let (_, roles, _) = kubectl(O, &["get", "clusterroles", "-l", &owned, "-o", "name"], None);
+    let owned = format!(
+        "olm.owner.namespace={},olm.owner.kind=ClusterServiceVersion",
+        ns.name
+    );
+    let (_, roles, _) = kubectl(
+        O,
+        &["get", "clusterroles", "-l", &owned, "-o", "name"],
+        None,
+    );
     assert_eq!(roles.trim(), "", "no ClusterRole for the CSV");
-    assert!(get(O, &ns.name, "deployment/zot-operator").is_none(), "{}", describe(&ns.name));
+    assert!(
+        get(O, &ns.name, "deployment/zot-operator").is_none(),
+        "{}",
+        describe(&ns.name)
+    );
     let csv = get(O, &ns.name, &format!("csv/{}", csv_name(VERSION))).unwrap();
     assert_eq!(csv["status"]["phase"], "Pending", "{}", describe(&ns.name));
-    assert_eq!(csv["status"]["reason"], "RequirementsNotMet", "{}", describe(&ns.name));
+    assert_eq!(
+        csv["status"]["reason"],
+        "RequirementsNotMet",
+        "{}",
+        describe(&ns.name)
+    );
 
     // Granting the missing permission lets OLM finish the same plan.
     let mut all = rules.clone();
-    all.extend(strategy["clusterPermissions"][0]["rules"].as_array().unwrap().iter().cloned());
-    apply_object(&json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-        "metadata": {"name": role}, "rules": all}));
+    all.extend(
+        strategy["clusterPermissions"][0]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .cloned(),
+    );
+    apply_object(
+        &json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": role}, "rules": all}),
+    );
     csv_succeeded(&ns.name, &csv_name(VERSION)).await;
     eventually(
         &format!("InstallPlan {}/{plan_name} to complete", ns.name),
@@ -545,7 +664,11 @@ struct ClusterObjects(Vec<String>);
 impl Drop for ClusterObjects {
     fn drop(&mut self) {
         for object in &self.0 {
-            let _ = kubectl(O, &["delete", object, "--ignore-not-found", "--wait=false"], None);
+            let _ = kubectl(
+                O,
+                &["delete", object, "--ignore-not-found", "--wait=false"],
+                None,
+            );
         }
     }
 }

@@ -22,7 +22,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::operator::{Operator, free_port, token_kubeconfig};
-use super::{Flavour, TestNamespace, eventually, get, kubeconfig, kubectl, repo_root, tool, yaml_docs};
+use super::{
+    Flavour, TestNamespace, eventually, get, kubeconfig, kubectl, repo_root, tool, yaml_docs,
+};
 
 pub const O: Flavour = Flavour::OpenShift;
 /// catalog-operator's global catalog namespace (hack/olm.sh), as on OpenShift.
@@ -93,7 +95,10 @@ impl Releases {
 
     /// The generated catalog's documents.
     pub fn catalog(&self) -> Vec<Value> {
-        yaml_docs(&std::fs::read_to_string(self.root.path().join("catalog/zot-operator/catalog.yaml")).unwrap())
+        yaml_docs(
+            &std::fs::read_to_string(self.root.path().join("catalog/zot-operator/catalog.yaml"))
+                .unwrap(),
+        )
     }
 
     /// The bundle directory of every release so far, by version.
@@ -159,7 +164,10 @@ pub fn servable(docs: &[Value], bundles: &BTreeMap<String, PathBuf>) -> Vec<Valu
                 .unwrap_or_else(|| panic!("no bundle directory for {name}"));
             let rendered = render_bundle(dir);
             assert_eq!(rendered["name"], name, "the bundle directory of {version}");
-            assert_eq!(rendered["image"], "", "opm render of a directory names no image");
+            assert_eq!(
+                rendered["image"], "",
+                "opm render of a directory names no image"
+            );
             rendered
         })
         .collect()
@@ -468,7 +476,12 @@ pub async fn installed(namespace: &str, csv: &str) -> Value {
 /// The InstallPlans of a namespace, oldest first.
 pub fn install_plans(namespace: &str) -> Vec<Value> {
     let mut plans = super::list(O, namespace, "installplans");
-    plans.sort_by_key(|p| p["metadata"]["creationTimestamp"].as_str().unwrap_or_default().to_string());
+    plans.sort_by_key(|p| {
+        p["metadata"]["creationTimestamp"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    });
     plans
 }
 
@@ -494,7 +507,15 @@ pub async fn uninstall(namespace: &str, csv: &str) {
     for what in [format!("subscription/{PACKAGE}"), format!("csv/{csv}")] {
         let (ok, _, err) = kubectl(
             O,
-            &["delete", "-n", namespace, &what, "--ignore-not-found", "--wait=true", "--timeout=120s"],
+            &[
+                "delete",
+                "-n",
+                namespace,
+                &what,
+                "--ignore-not-found",
+                "--wait=true",
+                "--timeout=120s",
+            ],
             None,
         );
         assert!(ok, "deleting {what}: {err}");
@@ -502,7 +523,11 @@ pub async fn uninstall(namespace: &str, csv: &str) {
     eventually(
         &format!("OLM to remove the operator's Deployment from {namespace}"),
         Duration::from_secs(120),
-        || async { get(O, namespace, "deployment/zot-operator").is_none().then_some(()) },
+        || async {
+            get(O, namespace, "deployment/zot-operator")
+                .is_none()
+                .then_some(())
+        },
     )
     .await;
 }
@@ -515,16 +540,25 @@ pub fn run_as_deployed(namespace: &str, name: &str) -> Operator {
     let deployment = get(O, namespace, "deployment/zot-operator")
         .unwrap_or_else(|| panic!("OLM made no Deployment zot-operator in {namespace}"));
     let pod = &deployment["spec"]["template"];
-    let account = pod["spec"]["serviceAccountName"].as_str().expect("a ServiceAccount");
+    let account = pod["spec"]["serviceAccountName"]
+        .as_str()
+        .expect("a ServiceAccount");
     let targets = pod["metadata"]["annotations"]["olm.targetNamespaces"]
         .as_str()
-        .unwrap_or_else(|| panic!("OLM gave the pod template no olm.targetNamespaces: {deployment}"))
+        .unwrap_or_else(|| {
+            panic!("OLM gave the pod template no olm.targetNamespaces: {deployment}")
+        })
         .to_string();
     let mut env: Vec<(String, String)> = pod["spec"]["containers"][0]["env"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|e| Some((e["name"].as_str()?.to_string(), e["value"].as_str()?.to_string())))
+        .filter_map(|e| {
+            Some((
+                e["name"].as_str()?.to_string(),
+                e["value"].as_str()?.to_string(),
+            ))
+        })
         .collect();
     let from_annotation = pod["spec"]["containers"][0]["env"]
         .as_array()
@@ -532,9 +566,13 @@ pub fn run_as_deployed(namespace: &str, name: &str) -> Operator {
         .flatten()
         .any(|e| {
             e["name"] == "WATCH_NAMESPACE"
-                && e["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.annotations['olm.targetNamespaces']"
+                && e["valueFrom"]["fieldRef"]["fieldPath"]
+                    == "metadata.annotations['olm.targetNamespaces']"
         });
-    assert!(from_annotation, "the Deployment maps olm.targetNamespaces to WATCH_NAMESPACE: {deployment}");
+    assert!(
+        from_annotation,
+        "the Deployment maps olm.targetNamespaces to WATCH_NAMESPACE: {deployment}"
+    );
     env.push(("WATCH_NAMESPACE".into(), targets));
     let config = token_kubeconfig(O, namespace, account, name);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -547,9 +585,13 @@ pub fn olm_logs_tail() -> String {
     ["olm-operator", "catalog-operator"]
         .iter()
         .map(|n| {
-            let text = std::fs::read_to_string(dir.join(format!("{}.{n}.log", O.as_str()))).unwrap_or_default();
+            let text = std::fs::read_to_string(dir.join(format!("{}.{n}.log", O.as_str())))
+                .unwrap_or_default();
             let lines: Vec<&str> = text.lines().collect();
-            format!("--- {n}:\n{}", lines[lines.len().saturating_sub(30)..].join("\n"))
+            format!(
+                "--- {n}:\n{}",
+                lines[lines.len().saturating_sub(30)..].join("\n")
+            )
         })
         .collect::<Vec<_>>()
         .join("\n")

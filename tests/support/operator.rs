@@ -58,14 +58,7 @@ pub fn service_account_kubeconfig(flavour: Flavour, name: &str) -> PathBuf {
 pub fn token_kubeconfig(flavour: Flavour, namespace: &str, account: &str, name: &str) -> PathBuf {
     let (ok, token, err) = kubectl(
         flavour,
-        &[
-            "create",
-            "token",
-            account,
-            "-n",
-            namespace,
-            "--duration=2h",
-        ],
+        &["create", "token", account, "-n", namespace, "--duration=2h"],
         None,
     );
     assert!(
