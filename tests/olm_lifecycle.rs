@@ -672,3 +672,40 @@ impl Drop for ClusterObjects {
         }
     }
 }
+
+/// docs/install.md: several target namespaces (MultiNamespace, which the CSV does not support) are refused by OLM
+/// with UnsupportedOperatorGroup on the CSV, and no operator Deployment is made.
+#[tokio::test]
+async fn an_operator_group_with_several_targets_is_refused_as_unsupported() {
+    let _shared = installs().read().await;
+    let releases = Releases::new();
+    let source = format!("zot-operator-multi-{}", std::process::id());
+    let _catalog = CatalogServer::start(&source, &releases.servable()).await;
+    let ns = operator_namespace("olm-multi").await;
+    let other = new_project("olm-multi-other", 1000770000).await;
+    operator_group(
+        &ns.name,
+        Some(&[ns.name.as_str(), other.name.as_str()]),
+        None,
+    );
+    subscribe(&ns.name, "stable", &source, "Automatic");
+    let csv = eventually(
+        "OLM to refuse the CSV for its OperatorGroup",
+        Duration::from_secs(180),
+        || async {
+            let csv = get(O, &ns.name, &format!("csv/{}", csv_name(VERSION)))?;
+            (csv["status"]["phase"] == "Failed").then_some(csv)
+        },
+    )
+    .await;
+    assert_eq!(
+        csv["status"]["reason"], "UnsupportedOperatorGroup",
+        "{}",
+        csv["status"]
+    );
+    assert!(
+        get(O, &ns.name, "deployment/zot-operator").is_none(),
+        "{}",
+        describe(&ns.name)
+    );
+}
