@@ -201,6 +201,8 @@ up() {
     local tools
     tools() { "$here/tools.sh" path "$1"; }
     kwokctl delete cluster >/dev/null 2>&1 || true
+    # OLM's operators of a previous cluster hold a token this one does not know.
+    "$here/olm.sh" down --flavour "$flavour" 9>&- || true
     log "starting cluster $name (kwokctl binary runtime, Kubernetes $(grep ^KUBERNETES_VERSION "$here/versions.env" | cut -d= -f2))"
     kwokctl create cluster \
       --runtime binary \

@@ -124,6 +124,30 @@ async fn uninstall_keeps_the_store(
     image: &str,
 ) {
     uninstall(operator_ns, &csv_name(VERSION)).await;
+    // docs/install.md: OLM removes the operator's ServiceAccount and RBAC too.
+    let owned = format!("olm.owner.namespace={operator_ns},olm.owner.kind=ClusterServiceVersion");
+    eventually(
+        "OLM to remove the operator's ServiceAccount and RBAC",
+        Duration::from_secs(120),
+        || async {
+            let (_, rbac, _) = kubectl(
+                O,
+                &[
+                    "get",
+                    "clusterroles,clusterrolebindings,roles,rolebindings",
+                    "-A",
+                    "-l",
+                    &owned,
+                    "-o",
+                    "name",
+                ],
+                None,
+            );
+            (rbac.trim().is_empty() && get(O, operator_ns, "serviceaccount/zot-operator").is_none())
+                .then_some(())
+        },
+    )
+    .await;
     assert!(
         get(
             O,
