@@ -173,8 +173,8 @@ pub fn servable(docs: &[Value], bundles: &BTreeMap<String, PathBuf>) -> Vec<Valu
         .collect()
 }
 
-/// A file-based catalog served by `opm serve` on a port of its own, reached by OLM through a CatalogSource in the
-/// global catalog namespace whose `spec.address` is 127.0.0.1:<port>. `serve` replaces the content as a new
+/// A file-based catalog served by `opm serve` on a port of its own (log in .cluster/opm/<name>.log), reached by OLM
+/// through a CatalogSource in the global catalog namespace whose `spec.address` is 127.0.0.1:<port>. `serve` replaces the content as a new
 /// catalog image would: opm serve loads its directory once, so it is restarted on the same address, and OLM's
 /// catalog-operator, seeing the connection become READY again, drops its cache of the source and resolves again
 /// (syncSourceState in pkg/controller/operators/catalog/operator.go). OLM does not poll address sources
@@ -191,10 +191,9 @@ impl CatalogServer {
     /// Serves `docs` and creates the CatalogSource `name` for it; waits until OLM reports it READY.
     pub async fn start(name: &str, docs: &[Value]) -> Self {
         up();
-        let log = kubeconfig(O)
-            .parent()
-            .unwrap()
-            .join(format!("{}.opm-{name}.log", O.as_str()));
+        let dir = kubeconfig(O).parent().unwrap().join("opm");
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join(format!("{name}.log"));
         let mut server = CatalogServer {
             name: name.to_string(),
             port: free_port(),
