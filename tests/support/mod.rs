@@ -330,6 +330,7 @@ pub async fn delete_ns(client: Client, name: &str) {
 }
 pub mod keycloak;
 pub mod olm;
+pub mod olm_catalog;
 pub mod operator;
 pub mod registry;
 pub mod services;
