@@ -8,16 +8,17 @@
 #     every namespace, as on OpenShift (docs/install.md);
 #   - `openshift-operators` with the global OperatorGroup `global-operators`, and OLMConfig `cluster`.
 # The OLM CRDs come from hack/cluster.sh (the openshift flavour installs ../shared/crds). There are no images here:
-# catalogs are served by `opm serve` on 127.0.0.1 and reached by a CatalogSource's spec.address (tests/support/olm_catalog.rs),
-# and bundles must carry their manifests (olm.bundle.object properties, no bundle image) so that OLM installs them
+# catalogs are served by `opm serve` on 127.0.0.1 and reached by a CatalogSource's spec.address
+# (tests/support/olm_catalog.rs), and bundles must carry their manifests (olm.bundle.object properties, no bundle image) so that OLM installs them
 # without an unpack Job. Neither process writes a ClusterOperator (--writeStatusName ""), and the packageserver (the
 # aggregated packages.operators.coreos.com API behind `oc get packagemanifests`) is not run.
 #
-#   hack/olm.sh up   [--flavour openshift|vanilla]   start (or keep) both operators; restarts them if their build changed
+#   hack/olm.sh up   [--flavour openshift|vanilla]   start (or keep) both operators (restarted if their build changed)
 #   hack/olm.sh down [--flavour openshift|vanilla]   stop them (by process group)
 #   hack/olm.sh status [--flavour ...]               print whether each runs
 #
-# Logs: .cluster/<flavour>.olm-operator.log and .cluster/<flavour>.catalog-operator.log. hack/cluster.sh down stops them.
+# Logs: .cluster/<flavour>.olm-operator.log and .cluster/<flavour>.catalog-operator.log; hack/cluster.sh down stops
+# them.
 # Both serve their health and metrics on :8080 (fixed in OLM v0.40.0's pkg/lib/server): the second to start logs that
 # the port is taken and runs on without it; nothing here uses those endpoints.
 set -euo pipefail
