@@ -9,8 +9,9 @@
 #   - `openshift-operators` with the global OperatorGroup `global-operators`, and OLMConfig `cluster`.
 # The OLM CRDs come from hack/cluster.sh (the openshift flavour installs ../shared/crds). There are no images here:
 # catalogs are served by `opm serve` on 127.0.0.1 and reached by a CatalogSource's spec.address
-# (tests/support/olm_catalog.rs), and bundles must carry their manifests (olm.bundle.object properties, no bundle image) so that OLM installs them
-# without an unpack Job. Neither process writes a ClusterOperator (--writeStatusName ""), and the packageserver (the
+# (tests/support/olm_catalog.rs), and bundles must carry their manifests (olm.bundle.object properties, no bundle
+# image) so that OLM installs them without an unpack Job. Neither process writes a ClusterOperator
+# (--writeStatusName ""), and the packageserver (the
 # aggregated packages.operators.coreos.com API behind `oc get packagemanifests`) is not run.
 #
 #   hack/olm.sh up   [--flavour openshift|vanilla]   start (or keep) both operators (restarted if their build changed)
