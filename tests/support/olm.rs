@@ -289,6 +289,8 @@ pub fn run_as_deployed(namespace: &str, name: &str) -> Operator {
     );
     env.push(("WATCH_NAMESPACE".into(), targets));
     let config = token_kubeconfig(O, namespace, account, name);
+    // A log of its own: Operator appends to target/e2e/<name>.<flavour>.log, which an earlier run may have left.
+    let _ = std::fs::remove_file(repo_root().join(format!("target/e2e/{name}.{}.log", O.as_str())));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     Operator::spawn(O, name, name, &config, namespace, &env)
 }
