@@ -53,7 +53,7 @@ fn approve(namespace: &str, plan: &str) {
 /// Releases made by the generator go through the channels as docs/install.md says: a pre-release reaches `alpha`
 /// subscribers only, the next release every subscriber (replacing the installed one: `replaces` in stable, the
 /// pre-release's replacement in alpha), a Manual subscription waits for its InstallPlan to be approved, and the
-/// store of an upgraded install is untouched: the 0.2.0 bundle the test makes runs the same operator build with the
+/// store of an upgraded install is untouched: the next release the test makes runs the same operator build with the
 /// same RELATED_IMAGE_ZOT, so it renders the store identically and its zot pod must not restart.
 #[tokio::test]
 async fn releases_upgrade_subscriptions_through_their_channels() {
@@ -66,7 +66,7 @@ async fn releases_upgrade_subscriptions_through_their_channels() {
     let next = semver::Version::new(current.major, current.minor + 1, 0).to_string();
     let rc = format!("{next}-rc.1");
 
-    // Three OwnNamespace installs of 0.1.0: stable (with a store), alpha, and stable with Manual approval.
+    // Three OwnNamespace installs of this release: stable (with a store), alpha, and stable with Manual approval.
     let stable = new_project("olm-up-stable", 1000750000).await;
     let alpha = operator_namespace("olm-up-alpha").await;
     let manual = operator_namespace("olm-up-manual").await;
