@@ -201,6 +201,8 @@ up() {
     local tools
     tools() { "$here/tools.sh" path "$1"; }
     kwokctl delete cluster >/dev/null 2>&1 || true
+    # OLM's operators of a previous cluster hold a token this one does not know.
+    "$here/olm.sh" down --flavour "$flavour" 9>&- || true
     log "starting cluster $name (kwokctl binary runtime, Kubernetes $(grep ^KUBERNETES_VERSION "$here/versions.env" | cut -d= -f2))"
     kwokctl create cluster \
       --runtime binary \
@@ -237,6 +239,8 @@ EOF
 
 down() {
   log "deleting cluster $name"
+  # OLM's operators (hack/olm.sh), if a test started them on this cluster.
+  "$here/olm.sh" down --flavour "$flavour" || true
   stop_provisioner
   stop_podrunner
   kwokctl delete cluster >&2 || true

@@ -19,6 +19,8 @@
 #          certificate controllers, and its CRDs in crds/): issues tls.issuerRef's Certificates in tests/tls.rs
 #        keycloak (Maven Central's keycloak-quarkus-dist zip): the OpenID Connect provider `hack/services.sh up keycloak`
 #          runs for the rbac.keycloak tests
+#        olm (olm and catalog: OLM v0's olm-operator and catalog-operator, github.com/operator-framework/
+#          operator-lifecycle-manager): the real OLM hack/olm.sh runs for tests/olm_lifecycle.rs
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -59,6 +61,7 @@ version_of() {
     cosign) echo "$COSIGN_VERSION" ;;
     keycloak) echo "$KEYCLOAK_VERSION" ;;
     cert-manager) echo "$CERT_MANAGER_VERSION-$(cert_manager_source_hash)" ;;
+    olm) echo "$OLM_VERSION" ;;
     *) die "unknown tool '$1'" ;;
   esac
 }
@@ -70,6 +73,7 @@ binaries_of() {
     zot) echo "zot zli" ;;
     azurite) echo "azurite azurite-blob" ;;
     keycloak) echo "keycloak" ;;
+    olm) echo "olm catalog" ;;
     servicemonitor-crd) echo "monitoring.coreos.com_servicemonitors.yaml" ;;
     *) echo "$1" ;;
   esac
@@ -410,6 +414,27 @@ WRAPPER
   chmod +x "$out/keycloak"
 }
 
+# OLM (v0): olm-operator (`olm`) and catalog-operator (`catalog`) as OLM's Makefile builds them (its `json1` tag is for
+# cgo sqlite, which catalogs served over gRPC by address do not use; CGO_ENABLED=0 as upstream), version stamped into
+# pkg/version. OLM's go.mod carries no replace directives: the wrapper requires the release, and Go's minimal version
+# selection then picks exactly the versions its go.mod lists (hack/olm.sh runs them against the local cluster).
+build_olm() {
+  local out=$1 w total ldflags mod=github.com/operator-framework/operator-lifecycle-manager
+  w=$(wrapper olm)
+  ldflags="-s -w -X $mod/pkg/version.OLMVersion=$OLM_VERSION -X $mod/pkg/version.GitCommit=$OLM_COMMIT"
+  log "olm: downloading the modules of $mod $OLM_VERSION"
+  (cd "$w" && go get "$mod/cmd/olm@$OLM_VERSION" "$mod/cmd/catalog@$OLM_VERSION") >&2 || die "olm: go get failed"
+  total=$(cd "$w" && go list -tags json1 -deps "$mod/cmd/olm" "$mod/cmd/catalog" | sort -u | wc -l) ||
+    die "olm: resolving its packages failed"
+  log "olm: compiling $total packages (a few minutes on 2 cores the first time)"
+  build_olm_binaries() {
+    go -C "$w" build -v -trimpath -tags json1 -ldflags "$ldflags" -o "$out/olm" "$mod/cmd/olm" &&
+      go -C "$w" build -v -trimpath -tags json1 -ldflags "$ldflags" -o "$out/catalog" "$mod/cmd/catalog"
+  }
+  compile_with_progress olm "$out" "$total" build_olm_binaries || return 1
+  "$out/olm" --help >/dev/null 2>&1 || die "olm: the built olm-operator does not run"
+}
+
 ensure() {
   local tool=$1 dir start
   dir=$(dir_of "$tool")
@@ -433,7 +458,7 @@ ensure() {
 }
 
 ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol zot minio minio-admin fake-gcs-server azurite
-  keycloak cosign operator-sdk cert-manager)
+  keycloak cosign operator-sdk cert-manager olm)
 # Built only when asked for: kopium by `make generate` (CI checks its output by a stamp).
 KNOWN_TOOLS=("${ALL_TOOLS[@]}" kopium)
 

@@ -329,6 +329,8 @@ pub async fn delete_ns(client: Client, name: &str) {
         .await;
 }
 pub mod keycloak;
+pub mod olm;
+pub mod olm_catalog;
 pub mod operator;
 pub mod registry;
 pub mod services;

@@ -50,19 +50,21 @@ pub fn install_crd_and_rbac(flavour: Flavour) {
 
 /// A kubeconfig that authenticates as the operator's ServiceAccount with a TokenRequest token.
 pub fn service_account_kubeconfig(flavour: Flavour, name: &str) -> PathBuf {
+    token_kubeconfig(flavour, OPERATOR_NAMESPACE, "zot-operator", name)
+}
+
+/// A kubeconfig (target/e2e/<name>.<flavour>.kubeconfig) that authenticates as ServiceAccount `namespace/account`
+/// with a TokenRequest token.
+pub fn token_kubeconfig(flavour: Flavour, namespace: &str, account: &str, name: &str) -> PathBuf {
     let (ok, token, err) = kubectl(
         flavour,
-        &[
-            "create",
-            "token",
-            "zot-operator",
-            "-n",
-            OPERATOR_NAMESPACE,
-            "--duration=2h",
-        ],
+        &["create", "token", account, "-n", namespace, "--duration=2h"],
         None,
     );
-    assert!(ok, "TokenRequest for the operator's ServiceAccount: {err}");
+    assert!(
+        ok,
+        "TokenRequest for ServiceAccount {namespace}/{account}: {err}"
+    );
     let admin: serde_yaml::Value =
         serde_yaml::from_str(&std::fs::read_to_string(kubeconfig(flavour)).unwrap()).unwrap();
     let cluster = &admin["clusters"][0]["cluster"];
@@ -107,9 +109,22 @@ impl Operator {
         env: &[(&str, &str)],
     ) -> Operator {
         install_crd_and_rbac(flavour);
+        let config = service_account_kubeconfig(flavour, name);
+        Self::spawn(flavour, name, lease, &config, OPERATOR_NAMESPACE, env)
+    }
+
+    /// Starts an operator called `name` that authenticates with `config` and runs as if in a pod of `pod_namespace`
+    /// (its Lease's namespace), installing nothing: the CRD and RBAC are whoever installed the operator's.
+    pub fn spawn(
+        flavour: Flavour,
+        name: &str,
+        lease: &str,
+        config: &std::path::Path,
+        pod_namespace: &str,
+        env: &[(&str, &str)],
+    ) -> Operator {
         // An operator of the same name left behind by an interrupted run would hold this test's Lease.
         kill_by_identity(name);
-        let config = service_account_kubeconfig(flavour, name);
         let http_port = free_port();
         let log = repo_root().join(format!("target/e2e/{name}.{}.log", flavour.as_str()));
         let log_file = std::fs::OpenOptions::new()
@@ -125,8 +140,8 @@ impl Operator {
         let mut command = Command::new("bash");
         command
             .args(["-c", &script])
-            .env("KUBECONFIG", &config)
-            .env("POD_NAMESPACE", OPERATOR_NAMESPACE)
+            .env("KUBECONFIG", config)
+            .env("POD_NAMESPACE", pod_namespace)
             .env("RUST_LOG", "info,kube=warn")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .stdin(Stdio::piped())
@@ -243,7 +258,7 @@ fn kill_by_identity(name: &str) {
         .status();
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
