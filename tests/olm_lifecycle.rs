@@ -26,7 +26,8 @@ use support::olm::{
     run_as_deployed, subscribe, uninstall,
 };
 use support::olm_catalog::{CatalogServer, Releases};
-use support::registry::{http, image_files, oras_ok, push_image, wait_ready_pods};
+use support::registry::{image_files, oras_ok, push_image, wait_ready_pods};
+use support::tls::Zot;
 use support::{TestNamespace, eventually, get, kubectl, ready};
 use tokio::sync::RwLock;
 
@@ -55,6 +56,12 @@ fn apply_sample(namespace: &str) {
     support::apply(O, namespace, &sample);
 }
 
+/// The store's zot pod at `address` as a client reaches it: over HTTPS (the default), trusting the store's CA.
+fn zot(namespace: &str, address: &str) -> Zot {
+    let dir = tempfile::tempdir().unwrap().keep();
+    Zot::trusting_store_ca(O, namespace, STORE, address, &dir)
+}
+
 /// Waits until the minimal store of `namespace` is Ready and served by a real zot process (zot answers /v2/ at the
 /// pod's address); returns the pod's (name, uid, address).
 async fn served_by_real_zot(namespace: &str) -> (String, String, String) {
@@ -62,7 +69,7 @@ async fn served_by_real_zot(namespace: &str) -> (String, String, String) {
     let pods = wait_ready_pods(O, namespace, STORE, 1).await;
     let (pod, address) = pods[0].clone();
     assert_eq!(
-        http("GET", &format!("http://{address}:5000/v2/"), &[]).0,
+        zot(namespace, &address).http("GET", "/v2/", &[]).0,
         200,
         "zot answers /v2/ on pod {namespace}/{pod}"
     );
@@ -178,7 +185,10 @@ async fn uninstall_keeps_the_store(
     let uid = get(O, namespace, &format!("pod/{}", pods[0].0)).unwrap()["metadata"]["uid"].clone();
     assert_eq!(uid, pod_uid, "the zot pod keeps running");
     let work = tempfile::tempdir().unwrap();
-    oras_ok(&["pull", image, "--plain-http", "-o", "out"], work.path());
+    let flags = zot(namespace, address).oras_flags();
+    let mut args = vec!["pull", image, "-o", "out"];
+    args.extend(flags.iter().map(String::as_str));
+    oras_ok(&args, work.path());
     assert_eq!(pods[0].1, address);
 }
 
@@ -199,8 +209,14 @@ async fn an_all_namespaces_subscription_installs_the_operator_and_a_new_project_
     let (_, pod_uid, address) = served_by_real_zot(&project.name).await;
     let work = tempfile::tempdir().unwrap();
     image_files(work.path());
-    let image = format!("{address}:5000/demo/app:v1");
-    push_image(work.path(), &image, &["--plain-http"]);
+    let zot = zot(&project.name, &address);
+    let image = zot.reference("demo/app:v1");
+    let flags = zot.oras_flags();
+    push_image(
+        work.path(),
+        &image,
+        &flags.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     assert_clean_log(&operator);
     operator.stop();
     uninstall_keeps_the_store(&project.name, &operator_ns.name, &pod_uid, &address, &image).await;
