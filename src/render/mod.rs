@@ -16,7 +16,7 @@ mod service;
 mod storage;
 mod trust;
 mod workload;
-mod zot_config;
+pub(crate) mod zot_config;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -47,7 +47,10 @@ pub use network::network_policy;
 pub use route::{
     ROUTER_TIMEOUT, ROUTER_TIMEOUT_ANNOTATION, RoutePlan, default_host, route, route_plan,
 };
-pub use secrets::{config_hash, config_secret, oidc_secret, session_secret};
+pub use secrets::{
+    config_hash, config_hash_with_accounts, config_secret, htpasswd_secret, oidc_secret,
+    session_secret,
+};
 pub use service::{headless_service, main_service, metrics_service};
 pub use storage::database_claim;
 pub use trust::{
@@ -88,6 +91,9 @@ pub struct Inputs {
     /// does not exist yet (the controller makes them). Without them (offline rendering) that Secret is not
     /// rendered.
     pub session_keys: Option<zot::SessionKeys>,
+    /// The user's htpasswd file (rbac.htpasswd), read by the controller when the store has push/pull Secret
+    /// accounts: the operator then composes `<store>-htpasswd` from it and the accounts' lines.
+    pub user_htpasswd: Option<String>,
 }
 
 impl fmt::Debug for Inputs {
@@ -112,6 +118,10 @@ impl fmt::Debug for Inputs {
                 "session_keys",
                 &self.session_keys.as_ref().map(|_| "<redacted>"),
             )
+            .field(
+                "user_htpasswd",
+                &self.user_htpasswd.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -129,6 +139,8 @@ pub struct Desired {
     pub oidc_secret: Option<Secret>,
     /// `<store>-session`: the keys of zot's session cookies; only with authentication on and known keys.
     pub session_secret: Option<Secret>,
+    /// `<store>-htpasswd`: the user's htpasswd file plus the push/pull Secret accounts; only with accounts.
+    pub htpasswd_secret: Option<Secret>,
     /// `<store>-db`: the embedded database's volume with remote storage.
     pub database_claim: Option<PersistentVolumeClaim>,
     /// The main Service, the headless Service (StatefulSet) and the metrics Service, in that order.
@@ -171,6 +183,7 @@ impl Desired {
             config_secret,
             oidc_secret,
             session_secret,
+            htpasswd_secret,
             database_claim,
             services,
             network_policy,
@@ -188,6 +201,7 @@ impl Desired {
             secrets: std::iter::once(config_secret)
                 .chain(oidc_secret)
                 .chain(session_secret)
+                .chain(htpasswd_secret)
                 .collect(),
             config_maps: trusted_ca_bundle.into_iter().collect(),
             claims: database_claim.into_iter().collect(),
@@ -219,7 +233,7 @@ fn with_redis_password(mut config: zot::ZotConfig, inputs: &Inputs) -> zot::ZotC
 /// Every object the operator wants for `store` on `platform`.
 pub fn desired(store: &ValidatedStore, platform: &Platform, inputs: &Inputs) -> Desired {
     let config = zot_config(store, platform);
-    let hash = config_hash(&config, inputs);
+    let hash = config_hash_with_accounts(&config, inputs, &store.accounts);
     let remote = store.backend.is_remote();
     let services = [
         Some(main_service(store, platform)),
@@ -234,6 +248,7 @@ pub fn desired(store: &ValidatedStore, platform: &Platform, inputs: &Inputs) -> 
         config_secret: config_secret(store, &with_redis_password(config, inputs)),
         oidc_secret: oidc_secret(store, inputs),
         session_secret: session_secret(store, inputs),
+        htpasswd_secret: htpasswd_secret(store, inputs),
         database_claim: database_claim(store),
         services,
         network_policy: network_policy(store),
