@@ -63,6 +63,27 @@ pub fn oras(args: &[&str], cwd: &Path) -> (bool, String, String) {
     )
 }
 
+/// Runs oras with the docker config in the folder `docker_config` (DOCKER_CONFIG, as a pipeline mounts a push
+/// Secret); returns (success, stdout, stderr).
+pub fn oras_with_docker_config(
+    args: &[&str],
+    cwd: &Path,
+    docker_config: &Path,
+) -> (bool, String, String) {
+    let out = Command::new(tool("oras"))
+        .args(args)
+        .current_dir(cwd)
+        .env("HOME", cwd)
+        .env("DOCKER_CONFIG", docker_config)
+        .output()
+        .expect("run oras");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// oras that must succeed; returns its stdout.
 pub fn oras_ok(args: &[&str], cwd: &Path) -> String {
     let (ok, out, err) = oras(args, cwd);
