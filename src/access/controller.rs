@@ -338,14 +338,7 @@ async fn serve<K: Request>(
     };
     let password = ensure_account(ctx, store, &validated, account, &policy).await?;
 
-    // A ready pod to talk to.
     let tls = store_ca(&ctx.client, &validated, &ctx.platform).await?;
-    let Some(target) = target(ctx, &validated, &tls).await? else {
-        return Ok(Err(waiting(
-            "StoreNotReady",
-            format!("ZotArtifactStore {store_ns}/{store_name} has no ready pod yet"),
-        )));
-    };
 
     // The key, the Secret, the status.
     let secret_name = request.name_any();
@@ -365,8 +358,27 @@ async fn serve<K: Request>(
     let hosts = docker::hosts(&internal, external.as_deref());
 
     let mut state = state;
-    let key = match rotation::due(&state, held.is_some(), period, annotation.as_deref(), now) {
-        Some(due) => {
+    let due = rotation::due(&state, held.is_some(), period, annotation.as_deref(), now);
+    // A ready pod to talk to, when zot has something to do: while the pods roll, a credential that works stays
+    // Ready and what is due waits a moment.
+    let target = if due.is_some() || rotation::previous_expired(&state, now) {
+        match target(ctx, &validated, &tls).await? {
+            Some(target) => Some(target),
+            None if held.is_some() && state.key_id.is_some() => {
+                return Ok(Ok(Action::requeue(WAIT)));
+            }
+            None => {
+                return Ok(Err(waiting(
+                    "StoreNotReady",
+                    format!("ZotArtifactStore {store_ns}/{store_name} has no ready pod yet"),
+                )));
+            }
+        }
+    } else {
+        None
+    };
+    let key = match (due, &target) {
+        (Some(due), Some(target)) => {
             let expires = now
                 .checked_add(period)
                 .and_then(|t| t.checked_add(grace))
@@ -374,7 +386,7 @@ async fn serve<K: Request>(
                 .map_err(|e| Error::Credentials(e.to_string()))?;
             let label = format!("{account} {now}");
             let new = match zot_api::create_key(
-                &target,
+                target,
                 account,
                 &password,
                 &label,
@@ -398,12 +410,12 @@ async fn serve<K: Request>(
             if let Some(old) = state.key_id.take() {
                 if held.is_some() {
                     if let Some(stale) = state.previous_key_id.take() {
-                        revoke(&target, account, &password, &stale).await?;
+                        revoke(target, account, &password, &stale).await?;
                     }
                     state.previous_key_id = Some(old);
                     state.previous_revoke_at = now.checked_add(grace).ok();
                 } else {
-                    revoke(&target, account, &password, &old).await?;
+                    revoke(target, account, &password, &old).await?;
                 }
             }
             state.key_id = Some(new.id);
@@ -414,7 +426,7 @@ async fn serve<K: Request>(
             info!(kind = K::ACCESS.kind(), namespace = %namespace, request = %request.name_any(), reason = ?due, "credential rotated");
             new.key
         }
-        None => held.unwrap_or_default(),
+        _ => held.unwrap_or_default(),
     };
     apply_secret(
         ctx,
@@ -425,9 +437,10 @@ async fn serve<K: Request>(
     )
     .await?;
     if rotation::previous_expired(&state, now)
+        && let Some(target) = &target
         && let Some(old) = state.previous_key_id.take()
     {
-        revoke(&target, account, &password, &old).await?;
+        revoke(target, account, &password, &old).await?;
         state.previous_revoke_at = None;
         info!(kind = K::ACCESS.kind(), namespace = %namespace, request = %request.name_any(), "previous credential revoked");
     }

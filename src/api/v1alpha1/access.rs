@@ -129,8 +129,8 @@ macro_rules! access_kind {
             pub store: StoreRef,
             #[doc = $what]
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
-            #[schemars(length(max = 32))]
-            #[x_kube(validation = Rule::new("self.all(r, size(r) > 0 && size(r) <= 255 && !r.contains(' '))")
+            #[schemars(length(max = 32), inner(length(min = 1, max = 255)))]
+            #[x_kube(validation = Rule::new("self.all(r, !r.contains(' '))")
                 .message("repositories must be non-empty globs without spaces, e.g. team/** or team/app"))]
             pub repositories: Vec<String>,
             /// When the credential changes. Defaults to every 24h, the previous one working 1h more.
