@@ -71,20 +71,28 @@ fn every_field_of_the_spec_and_status_has_a_description() {
         "tolerations",
         "topologySpreadConstraints",
         "conditions",
+        "namespaceSelector",
     ];
-    let schema = schema();
-    for root in ["spec", "status"] {
-        walk(root, &schema["properties"][root], &mut |path, node| {
-            let inside_embedded = embedded
-                .iter()
-                .any(|e| path.contains(&format!(".{e}.")) || path.contains(&format!(".{e}[]")));
-            if !inside_embedded && !path.ends_with("[]") && !path.ends_with('}') {
-                assert!(
-                    node.get("description").is_some(),
-                    "{path} has no description"
-                );
-            }
-        });
+    for (name, text) in crd::files().unwrap() {
+        let crd: Value = serde_yaml::from_str(&text).unwrap();
+        let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+        assert!(
+            schema.get("description").is_some(),
+            "{name} has no description"
+        );
+        for root in ["spec", "status"] {
+            walk(root, &schema["properties"][root], &mut |path, node| {
+                let inside_embedded = embedded
+                    .iter()
+                    .any(|e| path.contains(&format!(".{e}.")) || path.contains(&format!(".{e}[]")));
+                if !inside_embedded && !path.ends_with("[]") && !path.ends_with('}') {
+                    assert!(
+                        node.get("description").is_some(),
+                        "{name}: {path} has no description"
+                    );
+                }
+            });
+        }
     }
 }
 

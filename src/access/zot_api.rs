@@ -92,7 +92,7 @@ pub async fn create_key(
         .map_err(|e| Error::Unreachable(e.without_url().to_string()))?;
     match response.status().as_u16() {
         200 | 201 => {}
-        401 => return Err(Error::Unauthorized),
+        401 | 404 => return Err(Error::Unauthorized),
         code => return Err(Error::Status(code)),
     }
     let body = response.bytes().await.map_err(|_| Error::NoKey)?;
