@@ -99,7 +99,7 @@ bench: ## Benchmarks, figures printed: the pure reconcile steps per sample (BENC
 	$(CARGO) bench --locked --bench scale
 
 # Every test binary that needs no cluster and no built tool.
-UNIT_TESTS := golden crd cel_rules properties zot_examples cli
+UNIT_TESTS := golden crd cel_rules access_cel properties zot_examples cli
 
 .PHONY: unit
 unit: ## Every test that needs no cluster: unit tests, golden files, CRD, CEL rules (client-side), properties, zot examples, CLI.

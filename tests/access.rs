@@ -4,6 +4,9 @@
 //! deleting a request takes its credential away. Clients reach zot at the Secret's `hostname` (the in-cluster
 //! Service name), resolved to the pod's address with oras' --resolve.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#[path = "access_cel.rs"]
+#[allow(dead_code)]
+mod access_cel;
 mod support;
 
 use std::path::Path;
@@ -94,6 +97,35 @@ fn docker_config_dir(secret: &Value, key: &str, dir: &Path) {
         "config.json",
         secret_data(secret, key).unwrap().as_bytes(),
     );
+}
+
+#[tokio::test]
+async fn the_api_server_refuses_a_short_rotation_an_overlong_grace_and_a_bad_repository_with_their_messages()
+ {
+    support::operator::install_crd_and_rbac(V);
+    let ns = TestNamespace::new(V, "access-cel", &[]).await;
+    for (kind, _) in [("ZotPushSecret", ()), ("ZotPullSecret", ())] {
+        for (spec, name, refusal) in access_cel::cases() {
+            let object = serde_json::json!({
+                "apiVersion": "artifact.zotregistry.io/v1alpha1",
+                "kind": kind,
+                "metadata": {"name": name},
+                "spec": spec,
+            });
+            let (ok, _, err) = kubectl(
+                V,
+                &["create", "--dry-run=server", "-n", &ns.name, "-f", "-"],
+                Some(&object.to_string()),
+            );
+            match refusal {
+                None => assert!(ok, "{kind} {name} is accepted: {err}"),
+                Some(message) => assert!(
+                    !ok && err.contains(message),
+                    "{kind} {name} is refused with '{message}': {err}"
+                ),
+            }
+        }
+    }
 }
 
 #[tokio::test]

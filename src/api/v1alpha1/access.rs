@@ -51,7 +51,7 @@ pub struct StoreRef {
 /// How often the credential changes and how long the previous one keeps working.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new("duration(self.gracePeriod) <= duration(self.period)")
+#[x_kube(validation = Rule::new("!self.period.matches('^([0-9]+(h|m|s|ms))+$') || !self.gracePeriod.matches('^([0-9]+(h|m|s|ms))+$') || duration(self.gracePeriod) <= duration(self.period)")
     .message("rotation.gracePeriod must not be longer than rotation.period"))]
 pub struct RotationSpec {
     /// Time between two rotations, a Go duration (`24h`, `90m`; at least `1m`). Defaults to 24h.
