@@ -180,5 +180,28 @@ async fn a_rotated_credential_works_at_once_the_previous_one_until_its_grace_end
     )
     .await;
     assert_eq!(answer(&key3), 404);
+
+    // Deleting the request revokes its key at once.
+    let (ok, _, err) = kubectl(
+        V,
+        &[
+            "delete",
+            "-n",
+            &ns.name,
+            "zotpushsecret/pipeline",
+            "--wait=true",
+            "--timeout=120s",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let code = eventually("an answer from zot", WAIT, || async {
+        let pods = wait_ready_pods(V, &ns.name, "hub", 1).await;
+        let tags = format!("http://{}:5000/v2/{}/app/tags/list", pods[0].1, ns.name);
+        let code = http("GET", &tags, &["-u", &format!("{account}:{key3}")]).0;
+        (code != 0).then_some(code)
+    })
+    .await;
+    assert_eq!(code, 401, "zot refuses the deleted request's key");
     operator.stop();
 }

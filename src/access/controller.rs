@@ -152,7 +152,7 @@ async fn run_kind<K: Request>(
     let secrets: Api<Secret> = scope.api(&client);
     let controller = Controller::new(requests, watcher::Config::default().any_semantic());
     let cache = controller.store();
-    let stores: Api<ZotArtifactStore> = Api::all(client.clone());
+    let stores: Api<ZotArtifactStore> = scope.api(&client);
     controller
         .owns(
             secrets,
@@ -207,8 +207,6 @@ pub async fn reconcile<K: Request>(request: Arc<K>, ctx: Arc<Ctx>) -> Result<Act
         info!(kind = K::ACCESS.kind(), namespace = %namespace, request = %name, "account removed");
         return Ok(Action::await_change());
     }
-    add_finalizer(&ctx, request.as_ref()).await?;
-
     match serve(&ctx, request.as_ref(), store.as_ref(), &account, &spec).await? {
         Ok(action) => Ok(action),
         Err(refused) if !refused.withdraw => {
@@ -222,6 +220,10 @@ pub async fn reconcile<K: Request>(request: Arc<K>, ctx: Arc<Ctx>) -> Result<Act
         }
         Err(refused) => {
             withdraw(&ctx, request.as_ref(), store.as_ref(), &account, false).await?;
+            // Nothing of it is left in zot: it may go at once.
+            if request.finalizers().iter().any(|f| f == FINALIZER) {
+                remove_finalizer(&ctx, request.as_ref()).await?;
+            }
             write_status(&ctx, request.as_ref(), |s| {
                 s.key_id = None;
                 s.previous_key_id = None;
@@ -331,7 +333,8 @@ async fn serve<K: Request>(
         }));
     }
 
-    // The account in zot.
+    // The account in zot; from here on the request holds something to take away when it goes.
+    add_finalizer(ctx, request).await?;
     let policy = Policy {
         repositories: repos,
         actions: K::ACCESS.actions(),
