@@ -100,6 +100,81 @@ fn docker_config_dir(secret: &Value, key: &str, dir: &Path) {
 }
 
 #[tokio::test]
+async fn over_tls_the_push_secret_carries_the_ca_and_a_pipeline_pushes_verified_by_it() {
+    support::operator::shared(V);
+    let ns = TestNamespace::new(
+        V,
+        "access-tls",
+        &[("pod-security.kubernetes.io/enforce", "restricted")],
+    )
+    .await;
+    let host = format!("hub.{}.svc", ns.name);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    support::apply(
+        V,
+        &ns.name,
+        &support::registry::tls_secret_for(w, &host, "serving"),
+    );
+    let users = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "users"},
+        "stringData": {"htpasswd": format!("{}\n", htpasswd_line("admin", "admin-secret"))},
+    });
+    support::apply(V, &ns.name, &users.to_string());
+    support::apply(
+        V,
+        &ns.name,
+        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: hub\nspec:\n  tls: {enabled: true, secretName: serving}\n  rbac:\n    enabled: true\n    htpasswd: {name: users, key: htpasswd}\n",
+    );
+    support::ready(V, &ns.name, "hub").await;
+    support::apply(
+        V,
+        &ns.name,
+        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotPushSecret\nmetadata:\n  name: pipeline\nspec:\n  store: {name: hub}\n",
+    );
+    let request = request_condition(&ns.name, "zotpushsecret/pipeline", "True").await;
+    assert!(
+        condition(&request, "Ready")
+            .unwrap()
+            .2
+            .contains("the registry's CA"),
+        "{request}"
+    );
+    let secret = get(V, &ns.name, "secret/pipeline").unwrap();
+    let ca = secret_data(&secret, "ca.crt").expect("the Secret carries the CA");
+    assert_eq!(ca, std::fs::read_to_string(w.join("ca.crt")).unwrap());
+    let hostname = secret_data(&secret, "hostname").unwrap();
+    assert_eq!(hostname, format!("{host}:5000"));
+    // The pipeline's files: the Secret's config.json and ca.crt, nothing else.
+    let mounted = w.join("mounted");
+    docker_config_dir(&secret, "config.json", &mounted);
+    write(&mounted, "ca.crt", ca.as_bytes());
+    image_files(w);
+    let (_, resolve) = address(&ns.name, &hostname).await;
+    let image = format!("{hostname}/{}/app:v1", ns.name);
+    let ca_file = mounted.join("ca.crt");
+    let args = [
+        "push",
+        &image,
+        "--ca-file",
+        ca_file.to_str().unwrap(),
+        "--resolve",
+        &resolve,
+        "layer.tar.gz:application/vnd.oci.image.layer.v1.tar+gzip",
+    ];
+    let (ok, out, err) = oras_with_docker_config(&args, w, &mounted);
+    assert!(
+        ok,
+        "oras over TLS with the Secret's CA and config.json:\n{out}\n{err}"
+    );
+    let (ok, _, err) = oras_with_docker_config(&args, w, &w.join("no-config"));
+    assert!(
+        !ok,
+        "without the Secret's credential the push is refused: {err}"
+    );
+}
+
+#[tokio::test]
 async fn the_api_server_refuses_a_short_rotation_an_overlong_grace_and_a_bad_repository_with_their_messages()
  {
     support::operator::install_crd_and_rbac(V);
