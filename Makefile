@@ -7,7 +7,7 @@ CARGO ?= cargo
 FLAVOUR ?= vanilla
 BIN := target/debug/zot-operator
 OLM := target/debug/olm
-CRD := config/crd/bases/artifact.zotregistry.io_zotartifactstores.yaml
+CRD_DIR := config/crd/bases
 
 ##@ General
 .PHONY: help
@@ -27,18 +27,18 @@ generate: build openshift-types ## Regenerate every generated file (CRDs, OpenSh
 # tree with this tree's binaries). The OpenShift models are kopium's: check-generated checks them by their stamp.
 .PHONY: generate-files
 generate-files:
-	$(BIN) crd > $(CRD)
+	$(BIN) crd --dir $(CRD_DIR)
 	$(OLM) bundle
 	$(OLM) catalog
 
 .PHONY: bundle
 bundle: build ## Regenerate bundle/ (CSV, CRDs, annotations.yaml, scorecard config) from the code and config/.
-	$(BIN) crd > $(CRD)
+	$(BIN) crd --dir $(CRD_DIR)
 	$(OLM) bundle
 
 .PHONY: catalog
 catalog: build ## Add the Cargo.toml version to the file-based catalog in catalog/, keeping earlier releases.
-	$(BIN) crd > $(CRD)
+	$(BIN) crd --dir $(CRD_DIR)
 	$(OLM) catalog
 
 # The folder beside the project with the upstream OpenShift/OLM CRDs and zot examples; one variable for make, the
@@ -99,7 +99,7 @@ bench: ## Benchmarks, figures printed: the pure reconcile steps per sample (BENC
 	$(CARGO) bench --locked --bench scale
 
 # Every test binary that needs no cluster and no built tool.
-UNIT_TESTS := golden crd cel_rules properties zot_examples cli
+UNIT_TESTS := golden crd cel_rules access_cel properties zot_examples cli
 
 .PHONY: unit
 unit: ## Every test that needs no cluster: unit tests, golden files, CRD, CEL rules (client-side), properties, zot examples, CLI.

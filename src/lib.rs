@@ -1,6 +1,7 @@
 //! zot-operator: runs the zot OCI registry as a declarative `ZotArtifactStore`.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod api;
 pub mod apply;
 pub mod children;

@@ -17,7 +17,11 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Print every CustomResourceDefinition of the operator as YAML.
-    Crd,
+    Crd {
+        /// Write each CRD into DIR/<group>_<plural>.yaml instead (config/crd/bases).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Print, without a cluster, every object the operator would create for a ZotArtifactStore.
     Render {
         /// File holding one ZotArtifactStore as YAML or JSON (`-` reads standard input).
@@ -85,7 +89,22 @@ enum PlatformArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Crd => match crd::yaml() {
+        Command::Crd { dir: Some(dir) } => match crd::files() {
+            Ok(files) => {
+                for (name, text) in files {
+                    if let Err(err) = std::fs::write(dir.join(&name), text) {
+                        eprintln!("error: writing {name}: {err}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("error: serializing the CRDs: {err}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Crd { dir: None } => match crd::yaml() {
             Ok(yaml) => {
                 print!("{yaml}");
                 ExitCode::SUCCESS

@@ -3,7 +3,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::CustomResourceExt;
 use serde_json::Value;
 
-use super::v1alpha1::ZotArtifactStore;
+use super::v1alpha1::{ZotArtifactStore, ZotPullSecret, ZotPushSecret};
 
 /// Fields whose schema comes from Kubernetes' own types. Their descriptions (kilobytes each, repeated at every
 /// nested use) are dropped below the field itself, so that the CRD stays small enough for OLM's bundle
@@ -14,6 +14,7 @@ const EMBEDDED_KUBERNETES_TYPES: &[&[&str]] = &[
     &["spec", "securityContext"],
     &["spec", "tolerations"],
     &["spec", "topologySpreadConstraints"],
+    &["spec", "access", "namespaceSelector"],
     &["status", "conditions"],
 ];
 
@@ -39,7 +40,11 @@ const SECTIONS_WHOSE_PRESENCE_MATTERS: &[&[&str]] = &[
 
 /// Every CRD of the operator, in a fixed order.
 pub fn all() -> Vec<CustomResourceDefinition> {
-    vec![zot_artifact_store()]
+    vec![
+        zot_artifact_store(),
+        ZotPushSecret::crd(),
+        ZotPullSecret::crd(),
+    ]
 }
 
 /// The ZotArtifactStore CRD, with embedded Kubernetes types' nested descriptions removed.
@@ -84,6 +89,17 @@ pub fn yaml() -> Result<String, serde_yaml::Error> {
         out.push_str(&serde_yaml::to_string(&crd)?);
     }
     Ok(out)
+}
+
+/// Every CRD as its own YAML file, named `<group>_<plural>.yaml` as under config/crd/bases/.
+pub fn files() -> Result<Vec<(String, String)>, serde_yaml::Error> {
+    all()
+        .into_iter()
+        .map(|crd| {
+            let name = format!("{}_{}.yaml", crd.spec.group, crd.spec.names.plural);
+            serde_yaml::to_string(&crd).map(|text| (name, format!("---\n{text}")))
+        })
+        .collect()
 }
 
 fn property<'a>(schema: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {

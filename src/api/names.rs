@@ -135,7 +135,24 @@ impl Names {
     pub fn signing_key_secret(&self) -> String {
         format!("{}-signing-key", self.store)
     }
+
+    /// `<store>-accounts`: the accounts of push/pull Secret requests (passwords, htpasswd lines, policies),
+    /// written by the requests, read by the store.
+    pub fn accounts_secret(&self) -> String {
+        format!("{}-accounts", self.store)
+    }
+
+    /// `<store>-htpasswd`: the htpasswd file zot reads when the store has request accounts (the user's file
+    /// plus theirs).
+    pub fn htpasswd_secret(&self) -> String {
+        format!("{}-htpasswd", self.store)
+    }
 }
+
+/// Label of `<store>-accounts`, naming its store (it is not a child the store prunes).
+pub const ACCOUNTS_OF_LABEL: &str = "artifact.zotregistry.io/accounts-of";
+/// Label of a push/pull Secret, naming the request that maintains it (`<kind>.<name>`).
+pub const ACCESS_REQUEST_LABEL: &str = "artifact.zotregistry.io/access-request";
 
 /// Labels of every child of the store `instance`.
 pub fn labels(instance: &str) -> BTreeMap<String, String> {

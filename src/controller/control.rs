@@ -88,6 +88,14 @@ pub async fn control(
         stores_referencing(&store_cache, &secret)
     });
 
+    // Push and pull Secret requests: their own controllers, for as long as this one runs.
+    let access = tokio::spawn(crate::access::controller::run(
+        client.clone(),
+        platform.clone(),
+        scope.clone(),
+        futures::future::pending::<()>(),
+    ));
+
     let reporter = Reporter {
         controller: "zot-operator".into(),
         instance: config.instance.clone(),
@@ -134,6 +142,7 @@ pub async fn control(
         })
         .await;
     info!("controller stopped");
+    access.abort();
     platform_watch.abort();
     if *lost_rx.borrow_and_update() {
         return Err(RunError::LostLease);
@@ -187,14 +196,15 @@ fn stores_referencing(
         .filter_map(|guard| guard.0.as_ref().ok())
         .filter(|store| store.namespace().as_deref() == Some(ns.as_str()))
         .filter(|store| {
-            validate::validate(store, &ns)
-                .map(|v| {
-                    // The Secret cert-manager issues tls.issuerRef's Certificate into: its arrival lets the
-                    // store go on.
-                    v.referenced_secrets().contains(&name)
-                        || crate::render::issued_tls_name(&v) == name
-                })
-                .unwrap_or(false)
+            name == crate::api::names::Names::new(&store.name_any()).accounts_secret()
+                || validate::validate(store, &ns)
+                    .map(|v| {
+                        // The Secret cert-manager issues tls.issuerRef's Certificate into: its arrival lets the
+                        // store go on.
+                        v.referenced_secrets().contains(&name)
+                            || crate::render::issued_tls_name(&v) == name
+                    })
+                    .unwrap_or(false)
         })
         .map(|store| ObjectRef::new(&store.name_any()).within(&ns))
         .collect()

@@ -36,7 +36,7 @@ type KeyLookup = fn(
 /// Validates `store` and reads what it references.
 pub async fn dereference(store: &ZotArtifactStore, ctx: &Context) -> Result<Dereferenced, Error> {
     let namespace = store.namespace().unwrap_or_default();
-    let validated = match validate::validate(store, &namespace) {
+    let mut validated = match validate::validate(store, &namespace) {
         Ok(v) => v,
         Err(refusal) => return Ok(Err(refusal.into())),
     };
@@ -52,6 +52,19 @@ pub async fn dereference(store: &ZotArtifactStore, ctx: &Context) -> Result<Dere
         inputs
             .secret_versions
             .insert(name.clone(), secret.resource_version().unwrap_or_default());
+        if let Some(htpasswd) = validated
+            .spec
+            .rbac
+            .htpasswd
+            .as_ref()
+            .filter(|h| h.name == name)
+        {
+            inputs.user_htpasswd = secret
+                .data
+                .as_ref()
+                .and_then(|d| d.get(&htpasswd.key))
+                .and_then(|v| String::from_utf8(v.0.clone()).ok());
+        }
         if let Some(Err(refusal)) = validate::serving_pair(&validated.spec, &name, &secret) {
             return Ok(Err(Blocked {
                 reason: "InvalidCertificate",
@@ -102,6 +115,12 @@ pub async fn dereference(store: &ZotArtifactStore, ctx: &Context) -> Result<Dere
         }
     }
     if validated.spec.rbac.enabled {
+        // The accounts of push/pull Secret requests, which the requests keep in `<store>-accounts`.
+        validated.accounts = read_secret(ctx, &namespace, &validated.names().accounts_secret())
+            .await?
+            .and_then(|s| s.data)
+            .map(|data| crate::access::accounts::Account::parse_all(&data))
+            .unwrap_or_default();
         inputs.session_keys = Some(session::keys(ctx, &namespace, &validated.names()).await?);
     }
     let bundle = ObjectRef::new(&render::trusted_ca_name(&validated)).within(&namespace);

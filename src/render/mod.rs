@@ -16,7 +16,7 @@ mod service;
 mod storage;
 mod trust;
 mod workload;
-mod zot_config;
+pub(crate) mod zot_config;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -47,7 +47,10 @@ pub use network::network_policy;
 pub use route::{
     ROUTER_TIMEOUT, ROUTER_TIMEOUT_ANNOTATION, RoutePlan, default_host, route, route_plan,
 };
-pub use secrets::{config_hash, config_secret, oidc_secret, operator_tls_secrets, session_secret};
+pub use secrets::{
+    config_hash, config_hash_with_accounts, config_secret, htpasswd_secret, oidc_secret,
+    operator_tls_secrets, session_secret,
+};
 pub use service::{headless_service, main_service, metrics_service};
 pub use storage::database_claim;
 pub use trust::{
@@ -95,6 +98,9 @@ pub struct Inputs {
     /// serves the operator's certificate ([`ServingCertificate::Operator`]); without them (offline rendering)
     /// those Secrets are not rendered.
     pub operator_tls: Option<OperatorTls>,
+    /// The user's htpasswd file (rbac.htpasswd), read by the controller when the store has push/pull Secret
+    /// accounts: the operator then composes `<store>-htpasswd` from it and the accounts' lines.
+    pub user_htpasswd: Option<String>,
 }
 
 /// The store's CA and serving certificate ([`Inputs::operator_tls`]).
@@ -132,6 +138,10 @@ impl fmt::Debug for Inputs {
                 "operator_tls",
                 &self.operator_tls.as_ref().map(|_| "<redacted>"),
             )
+            .field(
+                "user_htpasswd",
+                &self.user_htpasswd.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -152,6 +162,8 @@ pub struct Desired {
     /// `<store>-ca` and `<store>-tls`: the store's CA and the certificate zot serves; only with the operator's
     /// certificate and known pairs.
     pub tls_secrets: Vec<Secret>,
+    /// `<store>-htpasswd`: the user's htpasswd file plus the push/pull Secret accounts; only with accounts.
+    pub htpasswd_secret: Option<Secret>,
     /// `<store>-db`: the embedded database's volume with remote storage.
     pub database_claim: Option<PersistentVolumeClaim>,
     /// The main Service, the headless Service (StatefulSet) and the metrics Service, in that order.
@@ -195,6 +207,7 @@ impl Desired {
             oidc_secret,
             session_secret,
             tls_secrets,
+            htpasswd_secret,
             database_claim,
             services,
             network_policy,
@@ -213,6 +226,7 @@ impl Desired {
                 .chain(oidc_secret)
                 .chain(session_secret)
                 .chain(tls_secrets)
+                .chain(htpasswd_secret)
                 .collect(),
             config_maps: trusted_ca_bundle.into_iter().collect(),
             claims: database_claim.into_iter().collect(),
@@ -244,7 +258,7 @@ fn with_redis_password(mut config: zot::ZotConfig, inputs: &Inputs) -> zot::ZotC
 /// Every object the operator wants for `store` on `platform`.
 pub fn desired(store: &ValidatedStore, platform: &Platform, inputs: &Inputs) -> Desired {
     let config = zot_config(store, platform);
-    let hash = config_hash(&config, inputs);
+    let hash = config_hash_with_accounts(&config, inputs, &store.accounts);
     let remote = store.backend.is_remote();
     let services = [
         Some(main_service(store, platform)),
@@ -260,6 +274,7 @@ pub fn desired(store: &ValidatedStore, platform: &Platform, inputs: &Inputs) -> 
         oidc_secret: oidc_secret(store, inputs),
         session_secret: session_secret(store, inputs),
         tls_secrets: operator_tls_secrets(store, platform, inputs),
+        htpasswd_secret: htpasswd_secret(store, inputs),
         database_claim: database_claim(store),
         services,
         network_policy: network_policy(store),

@@ -340,7 +340,14 @@ fn volumes_and_mounts(store: &ValidatedStore, platform: &Platform) -> Vec<(Volum
                 OIDC_DIR,
             ));
         }
-        if let Some(htpasswd) = &spec.rbac.htpasswd {
+        if !store.accounts.is_empty() {
+            // The user's file and the request accounts' lines, composed by the operator.
+            let key = [(HTPASSWD_FILE, HTPASSWD_FILE)];
+            out.push((
+                secret_volume("htpasswd", &names.htpasswd_secret(), &key),
+                HTPASSWD_DIR,
+            ));
+        } else if let Some(htpasswd) = &spec.rbac.htpasswd {
             let key = [(htpasswd.key.as_str(), HTPASSWD_FILE)];
             out.push((
                 secret_volume("htpasswd", &htpasswd.name, &key),

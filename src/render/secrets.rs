@@ -105,10 +105,40 @@ pub fn operator_tls_secrets(
     vec![ca, serving]
 }
 
+/// `<store>-htpasswd`: the htpasswd file zot reads when the store has push/pull Secret accounts: the user's file
+/// (rbac.htpasswd, read by the controller) without reserved names, then the accounts' bcrypt lines. Not rendered
+/// without accounts (zot then mounts the user's Secret itself) or offline.
+pub fn htpasswd_secret(store: &ValidatedStore, inputs: &Inputs) -> Option<Secret> {
+    if store.accounts.is_empty() || !store.spec.rbac.enabled {
+        return None;
+    }
+    let file =
+        crate::access::accounts::merged_htpasswd(inputs.user_htpasswd.as_deref(), &store.accounts);
+    Some(Secret {
+        metadata: meta::owned(store, store.names().htpasswd_secret()),
+        type_: Some("Opaque".to_string()),
+        data: Some(BTreeMap::from([(
+            crate::render::zot_config::HTPASSWD_FILE.to_string(),
+            ByteString(file.into_bytes()),
+        )])),
+        ..Secret::default()
+    })
+}
+
 /// Hash of zot's configuration, of the versions of the Secrets the pods read, of the trusted CA bundle's
 /// version, of the signing public key's fingerprint and of the session keys: the pod-template annotation that
 /// rolls the pods when any of them changes.
 pub fn config_hash(config: &ZotConfig, inputs: &Inputs) -> String {
+    config_hash_with_accounts(config, inputs, &[])
+}
+
+/// [`config_hash`] with the htpasswd lines of push/pull Secret accounts: zot reads its htpasswd file once at
+/// start, so a new, changed or removed account rolls the pods.
+pub fn config_hash_with_accounts(
+    config: &ZotConfig,
+    inputs: &Inputs,
+    accounts: &[crate::access::accounts::Account],
+) -> String {
     let mut hasher = Sha256::new();
     hasher.update(config.to_json().as_bytes());
     for (name, version) in &inputs.secret_versions {
@@ -119,6 +149,10 @@ pub fn config_hash(config: &ZotConfig, inputs: &Inputs) -> String {
     }
     if let Some(fingerprint) = &inputs.trusted_key {
         hasher.update(format!("\ntrusted-key {fingerprint}").as_bytes());
+    }
+    for account in accounts {
+        hasher.update(b"\naccount ");
+        hasher.update(account.htpasswd.as_bytes());
     }
     // zot reads its session keys once at start: new keys (the Secret was deleted and made anew) roll the pods.
     if let Some(keys) = &inputs.session_keys {

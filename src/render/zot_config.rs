@@ -11,6 +11,8 @@ use crate::validate::{Backend, Database, ValidatedStore};
 use crate::zot;
 
 use super::endpoints;
+use crate::access::accounts::Account;
+use crate::access::scope::covers;
 
 /// Key of the Google service-account file in credentialsSecret when the store names none.
 pub const DEFAULT_GCS_KEY: &str = "credentials.json";
@@ -24,11 +26,14 @@ pub const OIDC_PROVIDER: &str = "oidc";
 pub const SYNC_DOWNLOAD_DIR: &str = "/tmp/zot-sync";
 
 /// zot's configuration for `store`.
+/// With the accounts of its push/pull Secret requests (`store.accounts`): htpasswd users with API keys, one access
+/// policy each.
 pub fn zot_config(store: &ValidatedStore, platform: &Platform) -> zot::ZotConfig {
+    let accounts = store.accounts.as_slice();
     zot::ZotConfig {
         dist_spec_version: Some(zot::DIST_SPEC_VERSION.to_string()),
         storage: storage(store),
-        http: http(store, platform),
+        http: http(store, platform, accounts),
         log: Some(zot::LogConfig {
             level: Some(log_level(store.spec.log_level)),
             ..zot::LogConfig::default()
@@ -205,7 +210,7 @@ pub fn gcs_key_path(gcs: &api::GcsStorage) -> String {
     )
 }
 
-fn http(store: &ValidatedStore, platform: &Platform) -> zot::HttpConfig {
+fn http(store: &ValidatedStore, platform: &Platform, accounts: &[Account]) -> zot::HttpConfig {
     let tls = super::serving_certificate(store, platform).map(|_| zot::TlsConfig {
         cert: Some(format!("{TLS_DIR}/tls.crt")),
         key: Some(format!("{TLS_DIR}/tls.key")),
@@ -228,9 +233,9 @@ fn http(store: &ValidatedStore, platform: &Platform) -> zot::HttpConfig {
         tls,
         auth: rbac.enabled.then(|| zot::AuthConfig {
             secure_session,
-            ..auth(rbac)
+            ..auth(rbac, accounts)
         }),
-        access_control: rbac.enabled.then(|| access_control(rbac)),
+        access_control: rbac.enabled.then(|| access_control(rbac, accounts)),
         ..zot::HttpConfig::default()
     }
 }
@@ -242,7 +247,7 @@ fn http(store: &ValidatedStore, platform: &Platform) -> zot::HttpConfig {
 /// is valid on all. No session driver: zot refuses session keys with its redis driver, and its OpenID client would
 /// then sign the state cookie with a random key per process; with remote storage the session lives in the cookie,
 /// with filesystem storage on the data volume.
-fn auth(rbac: &RbacSpec) -> zot::AuthConfig {
+fn auth(rbac: &RbacSpec, accounts: &[Account]) -> zot::AuthConfig {
     let scopes = rbac.keycloak_scopes();
     let openid = rbac.keycloak.as_ref().map(|keycloak| {
         let provider = zot::OpenIdProvider {
@@ -262,11 +267,12 @@ fn auth(rbac: &RbacSpec) -> zot::AuthConfig {
         }
     });
     zot::AuthConfig {
-        htpasswd: rbac.htpasswd.as_ref().map(|_| zot::HtpasswdConfig {
+        htpasswd: (rbac.htpasswd.is_some() || !accounts.is_empty()).then(|| zot::HtpasswdConfig {
             path: format!("{HTPASSWD_DIR}/{HTPASSWD_FILE}"),
         }),
-        // Command-line clients of an OpenID-only registry sign in with API keys created in zot.
-        apikey: openid.as_ref().map(|_| true),
+        // Command-line clients of an OpenID-only registry sign in with API keys created in zot; so do the
+        // accounts of push/pull Secrets (their password is an API key the operator makes and rotates).
+        apikey: (openid.is_some() || !accounts.is_empty()).then_some(true),
         openid,
         session_keys_file: Some(format!("{SESSION_DIR}/{SESSION_FILE}")),
         ..zot::AuthConfig::default()
@@ -294,7 +300,7 @@ fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
 
 /// zot applies the policy group of the most specific matching glob only, so the default and anonymous
 /// policies are repeated in every group to hold "on every repository".
-fn access_control(rbac: &RbacSpec) -> zot::AccessControlConfig {
+fn access_control(rbac: &RbacSpec, accounts: &[Account]) -> zot::AccessControlConfig {
     let group = || zot::PolicyGroup {
         policies: None,
         default_policy: non_empty(actions(&rbac.default_policy)),
@@ -318,6 +324,7 @@ fn access_control(rbac: &RbacSpec) -> zot::AccessControlConfig {
                 });
         }
     }
+    add_account_policies(&mut repositories, accounts, &group);
     let admins = !rbac.admin_users.is_empty() || !rbac.admin_groups.is_empty();
     zot::AccessControlConfig {
         repositories: Some(repositories),
@@ -339,6 +346,61 @@ fn access_control(rbac: &RbacSpec) -> zot::AccessControlConfig {
             }
         }),
         ..zot::AccessControlConfig::default()
+    }
+}
+
+/// One policy per account on each of its globs. zot applies the group of the longest matching glob only, so the
+/// policies of a glob that covers an account's glob (`**` covers `ci/**`) are copied into the account's group, and
+/// an account's policy into the group of every glob its own covers: adding an account changes no one else's
+/// rights.
+fn add_account_policies(
+    repositories: &mut BTreeMap<String, zot::PolicyGroup>,
+    accounts: &[Account],
+    group: &dyn Fn() -> zot::PolicyGroup,
+) {
+    if accounts.is_empty() {
+        return;
+    }
+    let policy = |account: &Account| zot::Policy {
+        users: Some(vec![account.name.clone()]),
+        groups: None,
+        actions: Some(actions(&account.policy.actions)),
+        ..zot::Policy::default()
+    };
+    let user_globs: Vec<(String, Vec<zot::Policy>)> = repositories
+        .iter()
+        .map(|(g, pg)| (g.clone(), pg.policies.clone().unwrap_or_default()))
+        .collect();
+    for account in accounts {
+        for glob in &account.policy.repositories {
+            if !repositories.contains_key(glob) {
+                let mut fresh = group();
+                let inherited: Vec<zot::Policy> = user_globs
+                    .iter()
+                    .filter(|(g, _)| g != glob && covers(g, glob))
+                    .flat_map(|(_, p)| p.clone())
+                    .collect();
+                fresh.policies = non_empty(inherited);
+                repositories.insert(glob.clone(), fresh);
+            }
+        }
+    }
+    let globs: Vec<String> = repositories.keys().cloned().collect();
+    for account in accounts {
+        for glob in &globs {
+            if account
+                .policy
+                .repositories
+                .iter()
+                .any(|own| covers(own, glob))
+                && let Some(entry) = repositories.get_mut(glob)
+            {
+                entry
+                    .policies
+                    .get_or_insert_with(Vec::new)
+                    .push(policy(account));
+            }
+        }
     }
 }
 

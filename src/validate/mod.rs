@@ -128,6 +128,9 @@ pub struct ValidatedStore {
     pub backend: Backend,
     /// zot's metadata database.
     pub database: Database,
+    /// Accounts of push/pull Secret requests (from `<store>-accounts`); empty from validation and offline. The
+    /// controller sets them after reading that Secret.
+    pub accounts: Vec<crate::access::accounts::Account>,
 }
 
 impl ValidatedStore {
@@ -230,6 +233,7 @@ pub fn validate(
         owner: store.controller_owner_ref(&()),
         backend: backend(spec)?,
         database: database(spec, database_kind)?,
+        accounts: Vec::new(),
         spec: spec.clone(),
         name,
         namespace,

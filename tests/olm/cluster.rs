@@ -19,20 +19,32 @@ fn run(args: &[&str], stdin: Option<&str>) -> (bool, String) {
 fn install_crd() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
-        let path = root().join(CRD_FILE);
-        let (ok, out) = run(
-            &[
-                "apply",
-                "--server-side",
-                "--force-conflicts",
-                "--field-manager=olm-test",
-                "-f",
-                path.to_str().unwrap(),
-            ],
-            None,
-        );
-        assert!(ok, "applying the bundle's CRD: {out}");
-        wait_for_crd_established(OPENSHIFT, CRD_NAME);
+        for file in [
+            CRD_FILE,
+            "bundle/manifests/artifact.zotregistry.io_zotpushsecrets.yaml",
+            "bundle/manifests/artifact.zotregistry.io_zotpullsecrets.yaml",
+        ] {
+            let path = root().join(file);
+            let (ok, out) = run(
+                &[
+                    "apply",
+                    "--server-side",
+                    "--force-conflicts",
+                    "--field-manager=olm-test",
+                    "-f",
+                    path.to_str().unwrap(),
+                ],
+                None,
+            );
+            assert!(ok, "applying the bundle's CRD: {out}");
+        }
+        for name in [
+            CRD_NAME,
+            "zotpushsecrets.artifact.zotregistry.io",
+            "zotpullsecrets.artifact.zotregistry.io",
+        ] {
+            wait_for_crd_established(OPENSHIFT, name);
+        }
     });
 }
 
@@ -62,7 +74,7 @@ async fn every_alm_example_is_accepted_by_the_api_server() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(examples.len(), 3);
+    assert_eq!(examples.len(), 5);
     for example in examples {
         let (ok, out) = dry_run_create(&ns.name, &example);
         assert!(

@@ -515,3 +515,61 @@ fn the_console_rules_reject_what_they_should() {
     assert!(!console_compatible(RESOURCE_REQUIREMENTS, &string));
     assert!(console_compatible(ADVANCED, &object));
 }
+
+/// The ZotPushSecret and ZotPullSecret entries of the CSV, by the same console rules as the store's.
+#[test]
+fn the_push_and_pull_secret_kinds_are_owned_and_every_field_has_a_fitting_descriptor() {
+    let csv = csv();
+    let owned = csv["spec"]["customresourcedefinitions"]["owned"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for (kind, plural) in [
+        ("ZotPushSecret", "zotpushsecrets"),
+        ("ZotPullSecret", "zotpullsecrets"),
+    ] {
+        let entry = owned
+            .iter()
+            .find(|o| o["kind"] == kind)
+            .unwrap_or_else(|| panic!("{kind} is an owned CRD of the CSV"));
+        assert_eq!(entry["name"], format!("{plural}.artifact.zotregistry.io"));
+        assert!(entry["description"].as_str().is_some_and(|d| !d.is_empty()));
+        let crd = super::yaml_file(&format!(
+            "bundle/manifests/artifact.zotregistry.io_{plural}.yaml"
+        ));
+        let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+        for (part, list, known) in [
+            ("spec", "specDescriptors", SPEC_CAPABILITIES),
+            ("status", "statusDescriptors", STATUS_CAPABILITIES),
+        ] {
+            let root = &schema["properties"][part];
+            let descriptors = entry[list].as_array().unwrap();
+            for d in descriptors {
+                let path = d["path"].as_str().unwrap();
+                let field = schema_at(root, path)
+                    .unwrap_or_else(|| panic!("{kind} {part} descriptor {path} names no field"));
+                assert!(d["displayName"].as_str().is_some_and(|n| !n.is_empty()));
+                assert!(
+                    d["description"].as_str().is_some_and(|n| !n.is_empty()),
+                    "{kind} {path} has a description"
+                );
+                for c in d["x-descriptors"].as_array().into_iter().flatten() {
+                    let c = c.as_str().unwrap();
+                    assert!(
+                        known.iter().any(|k| c.starts_with(k)),
+                        "{kind} {path}: {c} is no {part} capability"
+                    );
+                    assert_eq!(unsuitable(c, field), None, "{kind} {path}");
+                }
+            }
+            let mut fields = Vec::new();
+            leaves("", root, &mut fields);
+            for field in fields {
+                assert!(
+                    descriptors.iter().any(|d| d["path"] == field.as_str()),
+                    "{kind} {part}.{field} has no descriptor"
+                );
+            }
+        }
+    }
+}

@@ -10,6 +10,8 @@ use std::sync::{Mutex, OnceLock};
 use super::{Flavour, TestNamespace, kubeconfig, kubectl, repo_root};
 
 pub const CRD_FILE: &str = "config/crd/bases/artifact.zotregistry.io_zotartifactstores.yaml";
+pub const PUSH_CRD_FILE: &str = "config/crd/bases/artifact.zotregistry.io_zotpushsecrets.yaml";
+pub const PULL_CRD_FILE: &str = "config/crd/bases/artifact.zotregistry.io_zotpullsecrets.yaml";
 pub const OPERATOR_NAMESPACE: &str = "zot-operator-system";
 
 /// Installs (server-side apply) the CRD, the namespace and the RBAC of config/, and waits for the CRD.
@@ -26,6 +28,8 @@ pub fn install_crd_and_rbac(flavour: Flavour) {
     assert!(ok, "creating {OPERATOR_NAMESPACE}: {err}");
     for file in [
         CRD_FILE,
+        PUSH_CRD_FILE,
+        PULL_CRD_FILE,
         "config/rbac/service_account.yaml",
         "config/rbac/role.yaml",
         "config/rbac/role_binding.yaml",
@@ -46,6 +50,8 @@ pub fn install_crd_and_rbac(flavour: Flavour) {
         assert!(ok, "applying {file}: {err}");
     }
     super::wait_for_crd_established(flavour, "zotartifactstores.artifact.zotregistry.io");
+    super::wait_for_crd_established(flavour, "zotpushsecrets.artifact.zotregistry.io");
+    super::wait_for_crd_established(flavour, "zotpullsecrets.artifact.zotregistry.io");
 }
 
 /// A kubeconfig that authenticates as the operator's ServiceAccount with a TokenRequest token.

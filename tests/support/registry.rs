@@ -63,6 +63,27 @@ pub fn oras(args: &[&str], cwd: &Path) -> (bool, String, String) {
     )
 }
 
+/// Runs oras with the docker config in the folder `docker_config` (DOCKER_CONFIG, as a pipeline mounts a push
+/// Secret); returns (success, stdout, stderr).
+pub fn oras_with_docker_config(
+    args: &[&str],
+    cwd: &Path,
+    docker_config: &Path,
+) -> (bool, String, String) {
+    let out = Command::new(tool("oras"))
+        .args(args)
+        .current_dir(cwd)
+        .env("HOME", cwd)
+        .env("DOCKER_CONFIG", docker_config)
+        .output()
+        .expect("run oras");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// oras that must succeed; returns its stdout.
 pub fn oras_ok(args: &[&str], cwd: &Path) -> String {
     let (ok, out, err) = oras(args, cwd);
@@ -220,4 +241,73 @@ pub fn manifest_digest(registry: &str, repo: &str, tag: &str) -> String {
                 .map(|d| d.trim().to_string())
         })
         .unwrap_or_else(|| panic!("no digest for {registry}/{repo}:{tag}: {out:?}"))
+}
+
+/// A throwaway CA (`ca.crt`, `ca.key`) and a serving certificate for `host` (`tls.crt`, `tls.key`) made with the
+/// openssl CLI in `dir`, and the kubernetes.io/tls Secret `name` holding them with `ca.crt` (as JSON).
+pub fn tls_secret_for(dir: &Path, host: &str, name: &str) -> String {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("run openssl");
+        assert!(
+            out.status.success(),
+            "openssl {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        &format!("/CN={host}"),
+        "-keyout",
+        "tls.key",
+        "-out",
+        "tls.csr",
+    ]);
+    std::fs::write(dir.join("ext.cnf"), format!("subjectAltName=DNS:{host}\n")).unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "tls.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "tls.crt",
+    ]);
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls", "metadata": {"name": name},
+        "stringData": {"tls.crt": read("tls.crt"), "tls.key": read("tls.key"), "ca.crt": read("ca.crt")},
+    })
+    .to_string()
 }

@@ -1,7 +1,8 @@
-//! `artifact.zotregistry.io/v1alpha1`: the ZotArtifactStore kind.
+//! `artifact.zotregistry.io/v1alpha1`: the ZotArtifactStore kind and the push/pull Secret requests.
 //!
 //! Field names follow the Zot Artifact Store product documentation, so its example objects apply unchanged;
 //! fields zot cannot honour are accepted by name and refused with a reason by the CRD's CEL rules.
+mod access;
 mod common;
 mod database;
 mod extensions;
@@ -18,6 +19,11 @@ mod storage;
 mod supply_chain;
 mod tls;
 
+pub use access::{
+    AccessRequestSpec, AccessSecretStatus, AccessSpec, DEFAULT_GRACE_PERIOD,
+    DEFAULT_ROTATION_PERIOD, MIN_GRACE_PERIOD, MIN_ROTATION_PERIOD, ROTATE_ANNOTATION,
+    RotationSpec, StoreRef, ZotPullSecret, ZotPullSecretSpec, ZotPushSecret, ZotPushSecretSpec,
+};
 pub use common::{LocalRef, SecretKeyRef};
 pub use database::{
     DatabaseSpec, DatabaseType, DynamoDbDatabase, EmbeddedDatabase, RedisDatabase, SqlDatabase,

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::{messages, rules};
 
 use super::{
-    AutoscalingSpec, DatabaseSpec, ExtensionsSpec, ImageSpec, MetricsSpec, NetworkingSpec,
-    PodDisruptionBudgetSpec, RbacSpec, StorageSpec, SupplyChainSpec, TlsSpec,
+    AccessSpec, AutoscalingSpec, DatabaseSpec, ExtensionsSpec, ImageSpec, MetricsSpec,
+    NetworkingSpec, PodDisruptionBudgetSpec, RbacSpec, StorageSpec, SupplyChainSpec, TlsSpec,
     ZotArtifactStoreStatus,
 };
 
@@ -108,6 +108,11 @@ pub struct ZotArtifactStoreSpec {
     /// Service, Ingress, Route and NetworkPolicy.
     #[serde(default)]
     pub networking: NetworkingSpec,
+    /// Which namespaces may request push and pull Secrets (ZotPushSecret, ZotPullSecret) of this store, and
+    /// which repositories they may ask for. Defaults to the store's own namespace only. Credentials work only
+    /// with rbac.enabled.
+    #[serde(default)]
+    pub access: AccessSpec,
     /// TLS served by zot itself. Defaults to on, with a certificate of the operator's own CA (the Secret
     /// `<store>-ca`, key ca.crt); `tls.enabled: false` serves plain HTTP.
     #[serde(default)]
@@ -174,6 +179,7 @@ impl Default for ZotArtifactStoreSpec {
             supply_chain: SupplyChainSpec::default(),
             metrics: MetricsSpec::default(),
             networking: NetworkingSpec::default(),
+            access: AccessSpec::default(),
             tls: TlsSpec::default(),
             extensions: ExtensionsSpec::default(),
             autoscaling: AutoscalingSpec::default(),

@@ -20,6 +20,8 @@ pub const RBAC_DIR: &str = "config/rbac";
 pub const MANAGER_DIR: &str = "config/manager";
 /// The sample ZotArtifactStores that become `alm-examples`.
 pub const SAMPLES_DIR: &str = "config/samples";
+/// The sample ZotPushSecret and ZotPullSecret, also in `alm-examples`.
+pub const ACCESS_SAMPLES_DIR: &str = "config/samples/access";
 /// Pinned tool versions (the scorecard image follows operator-sdk's).
 pub const VERSIONS_ENV: &str = "hack/versions.env";
 
@@ -70,6 +72,7 @@ impl Inputs {
         let manager = kustomized(root, MANAGER_DIR)?;
         let samples = yaml_files(root, SAMPLES_DIR)?
             .into_iter()
+            .chain(yaml_files(root, ACCESS_SAMPLES_DIR)?)
             .map(|path| {
                 let text = read_text(root, &path)?;
                 Ok((file_name(&path), single(&path, parse(root, &path, &text)?)?))

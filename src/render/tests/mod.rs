@@ -36,6 +36,7 @@ pub(super) fn pod_spec(desired: &Desired) -> k8s_openapi::api::core::v1::PodSpec
 pub(super) const S3_REDIS: &str = "storage:\n  type: s3\n  s3:\n    bucket: images\n    accessKeySecret: {name: s3-keys}\ndatabase:\n  type: redis\n  redis: {url: 'redis://redis:6379'}\n";
 pub(super) const KEYCLOAK: &str = "rbac:\n  enabled: true\n  keycloak:\n    url: https://sso.example.com/\n    realm: dev\n    clientId: zot\n    clientSecretRef: {name: kc, key: client-secret}\n";
 
+mod access;
 mod config;
 mod keycloak;
 mod objects;
