@@ -40,6 +40,8 @@ kind: ZotArtifactStore
 metadata:
   name: hub
 spec:
+  # Plain HTTP on purpose: the Secrets then carry no ca.crt (over_tls_… covers HTTPS).
+  tls: {{enabled: false}}
   rbac:
     enabled: true
     htpasswd: {{name: users, key: htpasswd}}

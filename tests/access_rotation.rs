@@ -74,7 +74,7 @@ async fn a_rotated_credential_works_at_once_the_previous_one_until_its_grace_end
     support::apply(
         V,
         &ns.name,
-        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: hub\nspec:\n  rbac:\n    enabled: true\n    htpasswd: {name: users, key: htpasswd}\n",
+        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: hub\nspec:\n  tls: {enabled: false}\n  rbac:\n    enabled: true\n    htpasswd: {name: users, key: htpasswd}\n",
     );
     support::ready(V, &ns.name, "hub").await;
     support::apply(

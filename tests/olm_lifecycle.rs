@@ -87,6 +87,10 @@ fn assert_clean_log(operator: &support::operator::Operator) {
     let bad: Vec<&str> = logs
         .lines()
         .filter(|l| l.contains(r#""level":"WARN""#) || l.contains(r#""level":"ERROR""#))
+        // Another test's namespace going away under an AllNamespaces operator: a store deleted mid-reconcile.
+        .filter(|l| {
+            !l.contains("because it is being terminated") && !l.contains("not found in local store")
+        })
         .collect();
     assert!(
         bad.is_empty(),
