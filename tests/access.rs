@@ -176,6 +176,74 @@ async fn over_tls_the_push_secret_carries_the_ca_and_a_pipeline_pushes_verified_
     );
 }
 
+/// TLS by default: the push Secret carries the store's own CA (`<store>-ca`), a pipeline pushes verified by it,
+/// and turning the store's TLS off takes `ca.crt` out of the Secret.
+#[tokio::test]
+async fn by_default_the_secret_carries_the_stores_own_ca_and_turning_tls_off_takes_it_out() {
+    support::operator::shared(V);
+    let ns = TestNamespace::new(
+        V,
+        "access-ca",
+        &[("pod-security.kubernetes.io/enforce", "restricted")],
+    )
+    .await;
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let users = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "users"},
+        "stringData": {"htpasswd": format!("{}\n", htpasswd_line("admin", "admin-secret"))},
+    });
+    support::apply(V, &ns.name, &users.to_string());
+    let store = "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: hub\nspec:\n  rbac:\n    enabled: true\n    htpasswd: {name: users, key: htpasswd}\n";
+    support::apply(V, &ns.name, store);
+    support::ready(V, &ns.name, "hub").await;
+    support::apply(
+        V,
+        &ns.name,
+        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotPushSecret\nmetadata:\n  name: pipeline\nspec:\n  store: {name: hub}\n",
+    );
+    request_condition(&ns.name, "zotpushsecret/pipeline", "True").await;
+    let own_ca = support::tls::secret_key(V, &ns.name, "hub-ca", "ca.crt")
+        .expect("the store's own CA, <store>-ca");
+    let secret = get(V, &ns.name, "secret/pipeline").unwrap();
+    let ca = secret_data(&secret, "ca.crt").expect("the Secret carries the store's CA");
+    assert_eq!(ca, own_ca);
+    let hostname = secret_data(&secret, "hostname").unwrap();
+    let mounted = w.join("mounted");
+    docker_config_dir(&secret, "config.json", &mounted);
+    write(&mounted, "ca.crt", ca.as_bytes());
+    image_files(w);
+    let (_, resolve) = address(&ns.name, &hostname).await;
+    let image = format!("{hostname}/{}/app:v1", ns.name);
+    let ca_file = mounted.join("ca.crt");
+    let args = [
+        "push",
+        &image,
+        "--ca-file",
+        ca_file.to_str().unwrap(),
+        "--resolve",
+        &resolve,
+        "layer.tar.gz:application/vnd.oci.image.layer.v1.tar+gzip",
+    ];
+    let (ok, out, err) = oras_with_docker_config(&args, w, &mounted);
+    assert!(ok, "oras verified by the Secret's ca.crt:\n{out}\n{err}");
+
+    support::apply(
+        V,
+        &ns.name,
+        &store.replace("spec:\n", "spec:\n  tls: {enabled: false}\n"),
+    );
+    eventually(
+        "the push Secret to lose its ca.crt once the store serves plain HTTP",
+        WAIT,
+        || async {
+            let secret = get(V, &ns.name, "secret/pipeline")?;
+            secret_data(&secret, "ca.crt").is_none().then_some(())
+        },
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn the_api_server_refuses_a_short_rotation_an_overlong_grace_and_a_bad_repository_with_their_messages()
  {

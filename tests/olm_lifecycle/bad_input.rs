@@ -26,10 +26,15 @@ async fn a_subscription_to_a_channel_that_does_not_exist_fails_resolution() {
     let ns = operator_namespace("olm-nochannel").await;
     operator_group(&ns.name, Some(&[ns.name.as_str()]), None);
     subscribe(&ns.name, "nightly", &source, "Automatic");
+    // OLM resolves against every global catalog: while another test restarts its catalog server, the reason is
+    // ErrorPreventedResolution for a moment. The answer about this package's channel comes once they all answer.
     let (status, reason, message) = eventually(
-        "the Subscription's ResolutionFailed condition",
+        "the Subscription's ResolutionFailed condition with reason ConstraintsNotSatisfiable",
         Duration::from_secs(120),
-        || async { olm_condition(&subscription(&ns.name), "ResolutionFailed") },
+        || async {
+            olm_condition(&subscription(&ns.name), "ResolutionFailed")
+                .filter(|(_, reason, _)| reason == "ConstraintsNotSatisfiable")
+        },
     )
     .await;
     assert_eq!(
