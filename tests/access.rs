@@ -9,6 +9,8 @@
 mod access_cel;
 mod support;
 
+use support::registry::htpasswd_line;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -21,15 +23,6 @@ use support::{Flavour, TestNamespace, condition, eventually, get, kubectl};
 
 const V: Flavour = Flavour::Vanilla;
 const WAIT: Duration = Duration::from_secs(180);
-
-fn htpasswd_line(user: &str, password: &str) -> String {
-    let out = std::process::Command::new("htpasswd")
-        .args(["-nbB", user, password])
-        .output()
-        .expect("htpasswd (apache2-utils, installed by hack/system-deps.sh)");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
 
 /// A store with an htpasswd user of its own (`admin`) and spec.access letting namespaces labelled `label` ask,
 /// pull access to `shared` for all of them.

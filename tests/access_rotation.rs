@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
+use support::registry::htpasswd_line;
+
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -16,15 +18,6 @@ use support::{Flavour, TestNamespace, condition, eventually, get, kubectl};
 const V: Flavour = Flavour::Vanilla;
 const WAIT: Duration = Duration::from_secs(180);
 const GRACE_SECONDS: u64 = 20;
-
-fn htpasswd_line(user: &str, password: &str) -> String {
-    let out = std::process::Command::new("htpasswd")
-        .args(["-nbB", user, password])
-        .output()
-        .expect("htpasswd (apache2-utils, installed by hack/system-deps.sh)");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
 
 fn data(secret: &Value, key: &str) -> String {
     let b64 = secret["data"][key].as_str().unwrap();

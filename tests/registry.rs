@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
+use support::registry::htpasswd_line;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -146,15 +148,6 @@ async fn the_minimal_sample_serves_what_was_pushed_with_its_referrers_across_a_p
         w,
         &Zot::trusting_store_ca(V, &ns.name, "minimal-artifact-store", &after[0].1, w),
     );
-}
-
-fn htpasswd_line(user: &str, password: &str) -> String {
-    let out = std::process::Command::new("htpasswd")
-        .args(["-nbB", user, password])
-        .output()
-        .expect("htpasswd (apache2-utils, installed by hack/system-deps.sh)");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 fn auth_store(anonymous: &str) -> String {

@@ -311,3 +311,13 @@ pub fn tls_secret_for(dir: &Path, host: &str, name: &str) -> String {
     })
     .to_string()
 }
+
+/// An htpasswd line (bcrypt) for `user`, from Apache's htpasswd.
+pub fn htpasswd_line(user: &str, password: &str) -> String {
+    let out = std::process::Command::new("htpasswd")
+        .args(["-nbB", user, password])
+        .output()
+        .expect("htpasswd (apache2-utils, installed by hack/system-deps.sh)");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
