@@ -8,6 +8,7 @@ use tracing::{Instrument, info_span};
 
 use crate::api::names::{self, MANAGED_BY, label};
 use crate::children::{Caches, ChildKind, Objects, with_child_kinds};
+use crate::writes::{self, APPLIED_DIGEST, AppliedChildren};
 
 /// A child the API server would not apply or delete.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +70,16 @@ pub enum Change {
     Pruned { kind: &'static str, name: String },
 }
 
+/// What one apply of a store's children did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// What changed, for Events.
+    pub changes: Vec<Change>,
+    /// Some child was left alone on the strength of a recent write the cache has not shown yet: look again once
+    /// the cache has caught up ([`writes::CACHE_LAG`]).
+    pub unconfirmed: bool,
+}
+
 /// Where a store's children live and who owns them.
 pub struct Owner<'a> {
     pub namespace: &'a str,
@@ -103,36 +114,56 @@ macro_rules! apply_kinds {
             owner: &Owner<'_>,
             desired: Objects,
             caches: &Caches,
-        ) -> Result<Vec<Change>, Error> {
+            recent: &AppliedChildren,
+        ) -> Result<Applied, Error> {
             let Objects { $($field,)* } = desired;
-            let mut changes = Vec::new();
+            let mut applied = Applied::default();
             $(
                 if let Some(cache) = &caches.$field {
-                    changes.extend(sync(client, owner, $field, cache).await?);
+                    sync(client, owner, $field, cache, recent, &mut applied).await?;
                 }
             )*
-            Ok(changes)
+            Ok(applied)
         }
     };
 }
 with_child_kinds!(apply_kinds);
 
-/// Applies the `desired` objects of one kind and deletes every other object of that kind the store owns (as the
-/// cache `observed` shows them). Returns what changed.
+/// Applies the `desired` objects of one kind that the cache `observed` (or a recent write of ours) does not show
+/// already, and deletes every other object of that kind the store owns. Adds what changed to `applied`.
 pub async fn sync<K: ChildKind>(
     client: &Client,
     owner: &Owner<'_>,
     desired: Vec<K>,
     observed: &Store<K>,
-) -> Result<Vec<Change>, Error> {
+    recent: &AppliedChildren,
+    applied: &mut Applied,
+) -> Result<(), Error> {
     let api = K::api(client, owner.namespace);
     let kind = K::KIND;
-    let mut changes = Vec::new();
     let mut wanted = Vec::new();
-    for obj in desired {
+    for mut obj in desired {
         let name = obj.name_any();
         let before =
             observed.get(&ObjectRef::new_with(&name, K::dyntype()).within(owner.namespace));
+        let digest = writes::digest(&obj);
+        if let Some(digest) = &digest {
+            obj.annotations_mut()
+                .insert(APPLIED_DIGEST.to_string(), digest.clone());
+        }
+        let key = (owner.namespace.to_string(), kind, name.clone());
+        match unchanged(&obj, digest.as_deref(), before.as_deref(), recent, &key) {
+            Some(Confirmed::ByCache) => {
+                wanted.push(name);
+                continue;
+            }
+            Some(Confirmed::ByRecentWrite) => {
+                applied.unconfirmed = true;
+                wanted.push(name);
+                continue;
+            }
+            None => {}
+        }
         let after = api
             .patch(&name, &params(), &Patch::Apply(&obj))
             .instrument(info_span!("apply", kind, name = %name))
@@ -142,15 +173,20 @@ pub async fn sync<K: ChildKind>(
                 name: name.clone(),
                 source,
             })?;
+        if let Some(digest) = digest {
+            recent.remember(key, writes::revision(after.meta()), digest);
+        }
         match before {
-            None => changes.push(Change::Created {
+            None => applied.changes.push(Change::Created {
                 kind,
                 name: name.clone(),
             }),
-            Some(b) if changed_by_us(b.meta(), after.meta()) => changes.push(Change::Updated {
-                kind,
-                name: name.clone(),
-            }),
+            Some(b) if changed_by_us(b.meta(), after.meta()) => {
+                applied.changes.push(Change::Updated {
+                    kind,
+                    name: name.clone(),
+                })
+            }
             Some(_) => {}
         }
         wanted.push(name);
@@ -159,10 +195,35 @@ pub async fn sync<K: ChildKind>(
         if owned_by(stale.as_ref(), owner) && !wanted.contains(&stale.name_any()) {
             let name = stale.name_any();
             delete(&api, kind, &name).await?;
-            changes.push(Change::Pruned { kind, name });
+            applied.changes.push(Change::Pruned { kind, name });
         }
     }
-    Ok(changes)
+    Ok(())
+}
+
+/// Why a child needs no apply.
+enum Confirmed {
+    /// The cache shows it holding the rendered object.
+    ByCache,
+    /// The operator applied this very object a moment ago and the cache has not shown the write yet.
+    ByRecentWrite,
+}
+
+/// Whether applying `desired` (carrying its `digest`) would change nothing, and who says so.
+fn unchanged<K: ChildKind>(
+    desired: &K,
+    digest: Option<&str>,
+    cached: Option<&K>,
+    recent: &AppliedChildren,
+    key: &writes::ChildKey,
+) -> Option<Confirmed> {
+    let digest = digest?;
+    let written = recent.newer_than(key, cached.and_then(|c| writes::revision(c.meta())));
+    if written.as_deref() == Some(digest) {
+        return Some(Confirmed::ByRecentWrite);
+    }
+    let desired = serde_json::to_value(desired).ok()?;
+    (written.is_none() && writes::holds(&desired, digest, cached?)).then_some(Confirmed::ByCache)
 }
 
 fn is_ours(entry: &ManagedFieldsEntry) -> bool {

@@ -23,4 +23,5 @@ pub mod status;
 pub mod telemetry;
 pub mod validate;
 pub mod vulndb;
+pub mod writes;
 pub mod zot;

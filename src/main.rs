@@ -78,6 +78,10 @@ struct RunArgs {
     /// renewed after two thirds of it. Default: 90 days.
     #[arg(long, env = "ZOT_OPERATOR_SERVING_CERT_LIFETIME", default_value_t = zot_operator::pki::SERVING_LIFETIME.as_secs(), value_parser = clap::value_parser!(u64).range(60..))]
     serving_cert_lifetime: u64,
+    /// How many stores are reconciled at once at most: the load the operator may put on the API server (a burst
+    /// of changes queues instead of flooding it).
+    #[arg(long, env = "ZOT_OPERATOR_MAX_CONCURRENT_RECONCILES", default_value_t = zot_operator::controller::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
+    max_concurrent_reconciles: u16,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,6 +220,7 @@ fn run(args: RunArgs) -> ExitCode {
             instance: Some(identity),
             scope,
             serving_lifetime: std::time::Duration::from_secs(args.serving_cert_lifetime),
+            concurrency: args.max_concurrent_reconciles,
         };
         let result = zot_operator::controller::run(config).await;
         if let Err(err) = &result {

@@ -62,6 +62,7 @@ struct Inner {
     reconcile_duration: Histogram,
     stores: IntGaugeVec,
     stores_ready: IntGauge,
+    cache_objects: IntGaugeVec,
     store_states: Mutex<BTreeMap<(String, String), StoreState>>,
 }
 
@@ -115,6 +116,15 @@ impl Metrics {
             )
             .namespace(NAMESPACE),
         )?;
+        let cache_objects = IntGaugeVec::new(
+            Opts::new(
+                "cache_objects",
+                "Objects the operator holds in its watch caches, by kind (where its memory goes).",
+            )
+            .namespace(NAMESPACE),
+            &["kind"],
+        )?;
+        registry.register(Box::new(cache_objects.clone()))?;
         registry.register(Box::new(reconciliations.clone()))?;
         registry.register(Box::new(reconcile_errors.clone()))?;
         registry.register(Box::new(reconcile_duration.clone()))?;
@@ -134,6 +144,7 @@ impl Metrics {
                 reconcile_duration,
                 stores,
                 stores_ready,
+                cache_objects,
                 store_states: Mutex::new(BTreeMap::new()),
             }),
         })
@@ -188,6 +199,14 @@ impl Metrics {
             StoreState { phase, ready },
         );
         self.inner.update_store_gauges(&states);
+    }
+
+    /// How many objects of `kind` the operator's caches hold.
+    pub fn set_cache_objects(&self, kind: &str, count: usize) {
+        self.inner
+            .cache_objects
+            .with_label_values(&[kind])
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
     /// Takes a deleted store out of the gauges.

@@ -559,3 +559,95 @@ async fn a_child_the_api_server_keeps_refusing_shows_in_the_status_and_recovers(
         Some("Rendered".to_string())
     );
 }
+
+/// The operator's writes (create, update, patch, delete) in `ns` among the audit events after the first `since`, as
+/// `verb resource[/subresource]`.
+fn operator_writes(since: usize, ns: &str) -> Vec<String> {
+    support::audit_events(V)
+        .iter()
+        .skip(since)
+        .filter(|e| {
+            e["user"]["username"] == "system:serviceaccount:zot-operator-system:zot-operator"
+                && e["stage"] == "ResponseComplete"
+                && e["objectRef"]["namespace"] == ns
+                && ["create", "update", "patch", "delete"]
+                    .contains(&e["verb"].as_str().unwrap_or(""))
+        })
+        .map(|e| {
+            let sub = e["objectRef"]["subresource"]
+                .as_str()
+                .map(|s| format!("/{s}"))
+                .unwrap_or_default();
+            format!(
+                "{} {}{sub}",
+                e["verb"].as_str().unwrap_or("?"),
+                e["objectRef"]["resource"].as_str().unwrap_or("?")
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_store_already_in_shape_costs_no_write_and_a_change_writes_only_the_child_it_changes() {
+    let ns = setup_simulated("nowrite").await;
+    apply(
+        &ns.name,
+        "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: calm\nspec:\n  replicas: 1\n",
+    );
+    wait_ready(&ns.name, "calm").await;
+    // Let the reconciles that the children's own status changes start come to rest.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let since = support::audit_events(V).len();
+    // Five reconciles of a store whose children already hold what it renders.
+    for round in 0..5 {
+        let (ok, _, err) = kubectl(
+            V,
+            &[
+                "annotate",
+                "--overwrite",
+                "-n",
+                &ns.name,
+                "zas/calm",
+                &format!("test/round={round}"),
+            ],
+            None,
+        );
+        assert!(ok, "{err}");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let idle = operator_writes(since, &ns.name);
+    assert!(
+        idle.is_empty(),
+        "writes for a store already in shape: {idle:?}"
+    );
+
+    // One change of the spec: the StatefulSet alone is applied again, and the status follows.
+    let since = support::audit_events(V).len();
+    let (ok, _, err) = kubectl(
+        V,
+        &[
+            "patch",
+            "-n",
+            &ns.name,
+            "zas/calm",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"replicas":0}}"#,
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    eventually("the StatefulSet to be scaled to 0", WAIT, || async {
+        let sts = get(&ns.name, "statefulset/calm")?;
+        (sts["spec"]["replicas"] == 0).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let writes = operator_writes(since, &ns.name);
+    let children: Vec<&String> = writes
+        .iter()
+        .filter(|w| !w.ends_with("zotartifactstores/status") && !w.ends_with(" events"))
+        .collect();
+    assert_eq!(children, ["patch statefulsets"], "all writes: {writes:?}");
+}

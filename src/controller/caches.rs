@@ -54,6 +54,17 @@ macro_rules! wire_kinds {
             (caches, controller)
         }
 
+        /// How many objects each cache holds, by kind.
+        pub fn counts(caches: &Caches) -> Vec<(&'static str, usize)> {
+            let mut counts = Vec::new();
+            $(
+                if let Some(cache) = &caches.$field {
+                    counts.push((<$kind as ChildKind>::KIND, cache.state().len()));
+                }
+            )*
+            counts
+        }
+
         /// Whether every cache has listed its objects once: `None` while one has not, an error when one stopped.
         ///
         /// It looks and never waits: a reflector's readiness is a oneshot that wakes only its latest waiter, so a

@@ -8,7 +8,7 @@ use kube::Client;
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use crate::api::v1alpha1::ZotArtifactStore;
+use crate::api::v1alpha1::{ZotArtifactStore, ZotArtifactStoreStatus};
 use crate::children::Caches;
 use crate::metrics::Metrics;
 use crate::platform::Platform;
@@ -40,6 +40,10 @@ pub struct Context {
     /// Lifetime of the serving certificates the stores' own CAs sign ([`crate::pki::SERVING_LIFETIME`] unless
     /// `--serving-cert-lifetime` says otherwise).
     pub serving_lifetime: std::time::Duration,
+    /// Children this operator applied a moment ago that the caches may not show yet.
+    pub applied: crate::writes::AppliedChildren,
+    /// Statuses this operator wrote a moment ago that the store cache may not show yet.
+    pub statuses: crate::writes::Recent<(String, String), ZotArtifactStoreStatus>,
 }
 
 impl Context {
@@ -70,6 +74,8 @@ impl Context {
             failures: Mutex::default(),
             caches_synced: AtomicBool::new(false),
             serving_lifetime: crate::pki::SERVING_LIFETIME,
+            applied: crate::writes::AppliedChildren::default(),
+            statuses: crate::writes::Recent::default(),
         }
     }
 

@@ -64,6 +64,11 @@ pub async fn control(
     let deleted = metrics.clone();
     let main_changes = watcher(stores, watcher::Config::default().any_semantic())
         .default_backoff()
+        .modify(|guard| {
+            if let Ok(store) = guard.0.as_mut() {
+                crate::apply::slim(&mut store.metadata);
+            }
+        })
         .reflect(main_writer)
         .inspect_ok(move |event| {
             // A deleted store leaves the per-store gauges.
@@ -72,7 +77,8 @@ pub async fn control(
             }
         })
         .applied_objects();
-    let controller = Controller::for_stream(main_changes, main_store.clone());
+    let controller = Controller::for_stream(main_changes, main_store.clone())
+        .with_config(kube::runtime::controller::Config::default().concurrency(config.concurrency));
     let (children, controller) = caches::watch(&client, scope, &platform, controller);
     let (pods, mut controller) = super::pods::watch(&client, scope, controller);
     // Secrets the stores reference (credentials, certificates): a change re-renders the stores that name them,
@@ -113,7 +119,13 @@ pub async fn control(
     );
     ctx.serving_lifetime = config.serving_lifetime;
     let ctx = Arc::new(ctx);
-    tokio::spawn(mark_synced(children, main_store, ctx.clone(), readiness));
+    tokio::spawn(mark_synced(
+        children.clone(),
+        main_store.clone(),
+        ctx.clone(),
+        readiness,
+    ));
+    let counting = tokio::spawn(count_cached(children, main_store, ctx.clone()));
 
     let (lost_tx, mut lost_rx) = watch::channel(false);
     tokio::spawn(async move {
@@ -144,6 +156,7 @@ pub async fn control(
     info!("controller stopped");
     access.abort();
     platform_watch.abort();
+    counting.abort();
     if *lost_rx.borrow_and_update() {
         return Err(RunError::LostLease);
     }
@@ -179,6 +192,27 @@ async fn mark_synced(
             }
             _ => {}
         }
+    }
+}
+
+/// How often the cache gauges are brought up to date.
+const CACHE_COUNT_PERIOD: Duration = Duration::from_secs(5);
+
+/// Keeps `zot_operator_cache_objects` up to date: how many objects each cache holds.
+async fn count_cached(
+    children: crate::children::Caches,
+    stores: Store<DeserializeGuard<ZotArtifactStore>>,
+    ctx: Arc<Context>,
+) {
+    let mut tick = tokio::time::interval(CACHE_COUNT_PERIOD);
+    loop {
+        tick.tick().await;
+        for (kind, count) in caches::counts(&children) {
+            ctx.metrics.set_cache_objects(kind, count);
+        }
+        ctx.metrics
+            .set_cache_objects("ZotArtifactStore", stores.state().len());
+        ctx.metrics.set_cache_objects("Pod", ctx.pods.state().len());
     }
 }
 

@@ -105,12 +105,35 @@ impl Error {
     /// the user's to see, not only the operator's log.
     pub fn as_blocked(&self) -> Option<Blocked> {
         match self {
+            // An API server that sheds load refuses nothing: the store is not the user's to fix.
+            _ if self.is_overload() => None,
             Error::Apply(e) => {
                 let (reason, message) = e.refusal();
                 Some(Blocked { reason, message })
             }
             _ => None,
         }
+    }
+}
+
+impl Error {
+    /// The API server shed the request (API Priority and Fairness' 429, a 5xx such as etcd's 504 timeout): back off
+    /// and try again, without a word in the store's status.
+    pub fn is_overload(&self) -> bool {
+        let source = match self {
+            Error::Apply(crate::apply::Error::Apply { source, .. })
+            | Error::Apply(crate::apply::Error::Prune { source, .. })
+            | Error::ReadSecret { source, .. }
+            | Error::ReadConfigMap { source, .. }
+            | Error::ReadNamespace { source, .. }
+            | Error::CreateSigningKey { source, .. }
+            | Error::Finalizer(source)
+            | Error::DeleteWorkload(source)
+            | Error::PatchStatus(source)
+            | Error::ApplyCertificate(source) => source,
+            _ => return false,
+        };
+        matches!(source, kube::Error::Api(status) if status.code == 429 || status.code >= 500)
     }
 }
 
@@ -150,6 +173,13 @@ pub fn backoff(failures: u32) -> Duration {
     Duration::from_secs(1u64 << failures.min(9)).min(MAX_BACKOFF)
 }
 
+/// [`backoff`] stretched by a random 0–50 %, so that stores that failed together (an overloaded API server fails
+/// hundreds at once) do not all come back in the same second.
+pub fn jittered(wait: Duration) -> Duration {
+    let spread = getrandom::u32().unwrap_or(0) % 501;
+    wait + wait * spread / 1000
+}
+
 /// Transient failures back off exponentially per store ([`backoff`]); everything else waits for a change.
 pub fn error_policy(
     guard: Arc<DeserializeGuard<ZotArtifactStore>>,
@@ -176,7 +206,7 @@ pub fn error_policy(
         | Error::PatchStatus(_)
         | Error::SigningKey(_)
         | Error::CreateSigningKey { .. } => {
-            let wait = backoff(ctx.count_failure(&key));
+            let wait = jittered(backoff(ctx.count_failure(&key)));
             warn!(error = %error, category = error.category(), retry_in_s = wait.as_secs(), "reconcile failed");
             Action::requeue(wait)
         }
@@ -192,5 +222,36 @@ mod tests {
         let waits: Vec<u64> = (0..12).map(|n| backoff(n).as_secs()).collect();
         assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]);
         assert_eq!(backoff(u32::MAX), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn a_jittered_wait_is_between_the_backoff_and_half_as_much_again() {
+        let waits: Vec<Duration> = (0..50).map(|_| jittered(Duration::from_secs(8))).collect();
+        assert!(
+            waits
+                .iter()
+                .all(|w| *w >= Duration::from_secs(8) && *w <= Duration::from_secs(12))
+        );
+        assert!(waits.iter().any(|w| *w != waits[0]), "{waits:?}");
+    }
+
+    #[test]
+    fn a_shed_request_is_an_overload_and_never_a_refusal_in_the_status() {
+        let failed = |code: u16| {
+            Error::Apply(crate::apply::Error::Apply {
+                kind: "Service",
+                name: "zot".into(),
+                source: kube::Error::Api(Box::new(
+                    kube::core::Status::failure("etcdserver: request timed out", "Timeout")
+                        .with_code(code),
+                )),
+            })
+        };
+        for code in [429, 500, 504] {
+            assert!(failed(code).is_overload(), "{code}");
+            assert_eq!(failed(code).as_blocked(), None, "{code}");
+        }
+        assert!(!failed(403).is_overload());
+        assert!(failed(403).as_blocked().is_some());
     }
 }

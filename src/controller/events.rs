@@ -11,8 +11,10 @@ use crate::api::v1alpha1::{ZotArtifactStore, ZotArtifactStoreStatus};
 use crate::apply::Change;
 use crate::status;
 
-/// One log line and one Event per change apply or prune made.
+/// One log line per change apply or prune made, and one Event per kind of change (created, updated, pruned)
+/// naming the children: a new store is one Event, not one per child.
 pub async fn announce_changes(ctx: &Context, store: &ZotArtifactStore, changes: &[Change]) {
+    let mut by_reason: Vec<(&str, &str, Vec<String>)> = Vec::new();
     for change in changes {
         let (reason, verb, kind, name) = match change {
             Change::Created { kind, name } => ("Created", "created", kind, name),
@@ -20,15 +22,42 @@ pub async fn announce_changes(ctx: &Context, store: &ZotArtifactStore, changes: 
             Change::Pruned { kind, name } => ("Pruned", "deleted the no longer wanted", kind, name),
         };
         info!(store = %store.name_any(), namespace = %store.namespace().unwrap_or_default(), kind, name = %name, "{verb}");
+        let child = format!("{kind} {name}");
+        match by_reason.iter_mut().find(|(r, _, _)| *r == reason) {
+            Some((_, _, children)) => children.push(child),
+            None => by_reason.push((reason, verb, vec![child])),
+        }
+    }
+    for (reason, verb, children) in by_reason {
         publish(
             ctx,
             store,
             EventType::Normal,
             reason,
-            format!("{verb} {kind} {name}"),
+            summary(verb, &children),
         )
         .await;
     }
+}
+
+/// Longest note of an Event (events.k8s.io/v1 refuses longer ones).
+const NOTE_LIMIT: usize = 1024;
+
+/// "created ServiceAccount a, Secret b and 3 more", within [`NOTE_LIMIT`].
+fn summary(verb: &str, children: &[String]) -> String {
+    let mut note = verb.to_string();
+    for (i, child) in children.iter().enumerate() {
+        let rest = children.len() - i;
+        let more = format!(" and {rest} more");
+        let separator = if i == 0 { " " } else { ", " };
+        if note.len() + separator.len() + child.len() + more.len() > NOTE_LIMIT {
+            note.push_str(&more);
+            break;
+        }
+        note.push_str(separator);
+        note.push_str(child);
+    }
+    note
 }
 
 /// One Event per real transition of Ready and ConfigReady.
@@ -114,5 +143,24 @@ pub async fn publish_about(
         .await
     {
         warn!(error = %e, "could not publish an event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_note_names_every_child_and_stays_within_the_limit() {
+        let few = ["ServiceAccount a".to_string(), "Secret b".to_string()];
+        assert_eq!(
+            summary("created", &few),
+            "created ServiceAccount a, Secret b"
+        );
+        let many: Vec<String> = (0..200).map(|i| format!("Secret s-{i:04}")).collect();
+        let note = summary("created", &many);
+        assert!(note.len() <= NOTE_LIMIT, "{}", note.len());
+        assert!(note.starts_with("created Secret s-0000, Secret s-0001"));
+        assert!(note.ends_with(" more"), "{note}");
     }
 }

@@ -57,7 +57,13 @@ pub struct RunConfig {
     pub scope: Scope,
     /// Lifetime of the serving certificates the stores' own CAs sign (renewed after two thirds of it).
     pub serving_lifetime: std::time::Duration,
+    /// How many stores are reconciled at once at most (`--max-concurrent-reconciles`).
+    pub concurrency: u16,
 }
+
+/// Stores reconciled at once unless `--max-concurrent-reconciles` says otherwise: enough to keep a reconcile's
+/// round trips overlapping, few enough that a thousand new stores queue instead of overloading the API server.
+pub const DEFAULT_CONCURRENCY: u16 = 8;
 
 /// Why the operator stopped.
 #[derive(Debug, thiserror::Error)]

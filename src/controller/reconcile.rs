@@ -16,7 +16,7 @@ use super::observe::observe;
 use super::report::{report_unparsable, write_status};
 use super::{bucket, deletion, identity, scanner, signing, tls};
 use crate::api::v1alpha1::ZotArtifactStore;
-use crate::apply::{self, Change, Owner};
+use crate::apply::{self, Owner};
 use crate::render::{self, Desired};
 use crate::status::Observed;
 use crate::validate::ValidatedStore;
@@ -112,17 +112,23 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
         }
     };
     let desired = render::desired(&validated, &ctx.platform, &inputs);
-    let uid = apply_children(store, ctx, &validated, desired).await?;
+    let (uid, unconfirmed) = apply_children(store, ctx, &validated, desired).await?;
     replace_stuck_pods(ctx, &validated, &uid).await;
     let mut observed = observe(&validated, ctx, &uid, bucket).await?;
     observed.signing = signing_key;
     observed.vulnerability_databases = scanner::databases(ctx, &validated).await;
     observed.keycloak = keycloak;
     write_status(store, ctx, &Observed::Applied(Box::new(observed))).await?;
-    // Back when the operator's serving certificate is due, if that comes before the resync.
+    // Back when the operator's serving certificate is due, if that comes before the resync; soon, when a child was
+    // left alone on the strength of a write the cache has not shown yet (the cache then decides).
+    let resync = if unconfirmed {
+        crate::writes::CACHE_LAG + Duration::from_secs(1)
+    } else {
+        RESYNC
+    };
     let due = renew_at
         .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok())
-        .map_or(RESYNC, |wait| wait.min(RESYNC) + Duration::from_secs(1));
+        .map_or(resync, |wait| wait.min(resync) + Duration::from_secs(1));
     Ok(Action::requeue(due))
 }
 
@@ -193,22 +199,24 @@ async fn keycloak_unavailable(
 }
 
 /// Applies the desired children (in the order of the one table of kinds), prunes the unwanted ones and announces
-/// what changed. Returns the store's UID, the owner of every child.
+/// what changed. Returns the store's UID, the owner of every child, and whether some child still waits for the
+/// cache to confirm it ([`apply::Applied::unconfirmed`]).
 async fn apply_children(
     store: &ZotArtifactStore,
     ctx: &Context,
     validated: &ValidatedStore,
     desired: Desired,
-) -> Result<String, Error> {
+) -> Result<(String, bool), Error> {
     let uid = store.uid().ok_or(Error::MissingMetadata("metadata.uid"))?;
     let owner = Owner {
         namespace: &validated.namespace,
         store: &validated.name,
         uid: &uid,
     };
-    let changes: Vec<Change> =
-        match apply::apply_all(&ctx.client, &owner, desired.into_objects(), &ctx.children).await {
-            Ok(changes) => changes,
+    let objects = desired.into_objects();
+    let applied =
+        match apply::apply_all(&ctx.client, &owner, objects, &ctx.children, &ctx.applied).await {
+            Ok(applied) => applied,
             Err(error) => {
                 let error = Error::from(error);
                 // A refusal that persists (this is at least the second failure in a row, so not a passing
@@ -222,6 +230,6 @@ async fn apply_children(
                 return Err(error);
             }
         };
-    announce_changes(ctx, store, &changes).await;
-    Ok(uid)
+    announce_changes(ctx, store, &applied.changes).await;
+    Ok((uid, applied.unconfirmed))
 }

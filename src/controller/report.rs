@@ -27,7 +27,12 @@ pub async fn write_status(
     ctx: &Context,
     observed: &Observed,
 ) -> Result<(), Error> {
-    let previous = store.status.as_ref();
+    // The status this operator wrote a moment ago, if the store cache does not show it yet.
+    let key = (store.namespace().unwrap_or_default(), store.name_any());
+    let written = ctx
+        .statuses
+        .newer_than(&key, crate::writes::revision(&store.metadata));
+    let previous = written.as_ref().or(store.status.as_ref());
     let now = Time(k8s_openapi::jiff::Timestamp::now());
     let next = status::compute(previous, store.metadata.generation, observed, now);
     if status::unchanged(previous, &next) {
@@ -41,10 +46,16 @@ pub async fn write_status(
         "kind": names::KIND,
         "status": next,
     });
-    api.patch_status(&store.name_any(), &params(), &Patch::Apply(&patch))
+    let written = api
+        .patch_status(&store.name_any(), &params(), &Patch::Apply(&patch))
         .instrument(info_span!("patch_status"))
         .await
         .map_err(Error::PatchStatus)?;
+    ctx.statuses.remember(
+        key,
+        crate::writes::revision(&written.metadata),
+        next.clone(),
+    );
     ctx.metrics.set_store_phase(
         &store.namespace().unwrap_or_default(),
         &store.name_any(),
