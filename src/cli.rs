@@ -55,8 +55,13 @@ impl fmt::Display for RenderError {
 
 impl std::error::Error for RenderError {}
 
-/// Renders the ZotArtifactStore in `path` (`-` for standard input) for `platform`.
-pub fn render_file(path: &Path, platform: &Platform) -> Result<String, RenderError> {
+/// Renders the ZotArtifactStore in `path` (`-` for standard input) for `platform`; with `certificates`, also the
+/// store's own CA and serving certificate, new ones (see [`render_text_with`]).
+pub fn render_file(
+    path: &Path,
+    platform: &Platform,
+    certificates: bool,
+) -> Result<String, RenderError> {
     let text = if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -66,15 +71,41 @@ pub fn render_file(path: &Path, platform: &Platform) -> Result<String, RenderErr
     } else {
         std::fs::read_to_string(path).map_err(RenderError::Read)?
     };
-    render_text(&text, platform)
+    render_text_with(&text, platform, certificates)
 }
 
-/// Renders the ZotArtifactStore in `text` (YAML or JSON) for `platform`.
+/// Renders the ZotArtifactStore in `text` (YAML or JSON) for `platform`, without the Secrets of its own CA and
+/// serving certificate (a comment names them).
 pub fn render_text(text: &str, platform: &Platform) -> Result<String, RenderError> {
+    render_text_with(text, platform, false)
+}
+
+/// Renders the ZotArtifactStore in `text` for `platform`. With `certificates`, a store served with the operator's
+/// own certificate (TLS by default) also gets the Secrets `<store>-ca` and `<store>-tls`, made here as the operator
+/// makes them for a new store (new keys on every run); without, a comment names them.
+pub fn render_text_with(
+    text: &str,
+    platform: &Platform,
+    certificates: bool,
+) -> Result<String, RenderError> {
     let store = parse(text)?;
     let validated = validate::validate(&store, DEFAULT_NAMESPACE).map_err(RenderError::Refused)?;
-    let desired = render::desired(&validated, platform, &Inputs::default());
+    let mut inputs = Inputs::default();
     let mut out = String::new();
+    if let Some(render::ServingCertificate::Operator { secret }) =
+        render::serving_certificate(&validated, platform)
+    {
+        if certificates {
+            inputs.operator_tls = Some(new_certificates(&validated, platform)?);
+        } else {
+            out.push_str(&format!(
+                "# The Secrets {} and {secret} (the store's own CA and zot's serving certificate) are made by the\n\
+                 # operator with new keys; `render --certificates` makes them here too.\n",
+                render::ca_secret_name(&validated),
+            ));
+        }
+    }
+    let desired = render::desired(&validated, platform, &inputs);
     for gap in render::gaps(&validated, platform) {
         out.push_str(&format!("# Not rendered: {}: {}\n", gap.field, gap.reason));
     }
@@ -99,6 +130,26 @@ pub fn render_text(text: &str, platform: &Platform) -> Result<String, RenderErro
         );
     }
     Ok(out)
+}
+
+/// A new CA and serving certificate for `store`, as the operator makes them for a new store.
+fn new_certificates(
+    store: &validate::ValidatedStore,
+    platform: &Platform,
+) -> Result<render::OperatorTls, RenderError> {
+    let now = std::time::SystemTime::now();
+    let failed =
+        |e: crate::pki::Error| RenderError::Serialize(format!("making the certificates: {e}"));
+    let ca = crate::pki::new_ca(
+        &format!("zot-operator CA {}/{}", store.namespace, store.name),
+        now,
+        crate::pki::CA_LIFETIME,
+    )
+    .map_err(failed)?;
+    let names = render::serving_names(store, platform);
+    let serving =
+        crate::pki::issue(&ca, &names, now, crate::pki::SERVING_LIFETIME).map_err(failed)?;
+    Ok(render::OperatorTls { ca, serving })
 }
 
 fn parse(text: &str) -> Result<ZotArtifactStore, RenderError> {
@@ -208,5 +259,45 @@ impl Visitor for Printed {
             self.0.push(shown);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "apiVersion: artifact.zotregistry.io/v1alpha1\nkind: ZotArtifactStore\nmetadata:\n  name: zot\nspec: {}\n";
+
+    fn secret(stream: &str, name: &str) -> Option<Secret> {
+        stream
+            .split("\n---\n")
+            .map(|doc| doc.trim_start_matches("---\n"))
+            .filter(|doc| doc.contains("kind: Secret\n"))
+            .filter_map(|doc| serde_yaml::from_str::<Secret>(doc).ok())
+            .find(|s| s.metadata.name.as_deref() == Some(name))
+    }
+
+    fn text(secret: &Secret, key: &str) -> String {
+        secret.string_data.as_ref().unwrap()[key].clone()
+    }
+
+    #[test]
+    fn certificates_are_made_only_when_asked_and_the_serving_one_is_signed_by_the_ca() {
+        let platform = Platform::kubernetes();
+        let plain = render_text(MINIMAL, &platform).unwrap();
+        assert!(
+            plain.starts_with("# The Secrets zot-ca and zot-tls"),
+            "{plain}"
+        );
+        assert!(secret(&plain, "zot-tls").is_none());
+        let with = render_text_with(MINIMAL, &platform, true).unwrap();
+        let ca = secret(&with, "zot-ca").unwrap();
+        let tls = secret(&with, "zot-tls").unwrap();
+        assert!(crate::pki::signed_by(
+            &text(&tls, "tls.crt"),
+            &text(&ca, "ca.crt")
+        ));
+        assert!(!with.contains("# The Secrets zot-ca"));
     }
 }

@@ -39,6 +39,10 @@ enum Command {
         /// zot image used when the store names none (the operator reads RELATED_IMAGE_ZOT).
         #[arg(long, env = "RELATED_IMAGE_ZOT", default_value = names::DEFAULT_ZOT_IMAGE)]
         default_image: String,
+        /// Also make the store's own CA and serving certificate (TLS by default) as the operator does for a new
+        /// store: the Secrets <store>-ca and <store>-tls, with new keys on every run.
+        #[arg(long)]
+        certificates: bool,
     },
     /// Print the operator's version and its default zot image.
     Version,
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
             apps_domain,
             service_monitor,
             default_image,
+            certificates,
         } => {
             let mut platform = match platform {
                 PlatformArg::Kubernetes => zot_operator::platform::Platform::kubernetes(),
@@ -131,7 +136,7 @@ fn main() -> ExitCode {
             };
             platform.service_monitor_crd |= service_monitor;
             platform.default_image = default_image;
-            match zot_operator::cli::render_file(&file, &platform) {
+            match zot_operator::cli::render_file(&file, &platform, certificates) {
                 Ok(stream) => {
                     print!("{stream}");
                     ExitCode::SUCCESS

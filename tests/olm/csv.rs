@@ -433,6 +433,7 @@ fn proxy_aware_says_whether_the_cluster_proxy_reaches_zot() {
     let stream = zot_operator::cli::render_file(
         &super::root().join("config/samples/minimal.yaml"),
         &platform,
+        false,
     )
     .unwrap();
     let objects = yaml_docs(&stream);
