@@ -224,6 +224,16 @@ fn stores_referencing(
     let (Some(ns), name) = (secret.namespace(), secret.name_any()) else {
         return Vec::new();
     };
+    // The operator's own Secrets reach their store through its `owns` watch: no need to validate every store of
+    // the namespace for each of them.
+    if secret
+        .labels()
+        .get(crate::api::names::label::MANAGED_BY)
+        .map(String::as_str)
+        == Some(crate::api::names::MANAGED_BY)
+    {
+        return Vec::new();
+    }
     stores
         .state()
         .iter()

@@ -12,7 +12,9 @@ use crate::apply::Change;
 use crate::status;
 
 /// One log line per change apply or prune made, and one Event per kind of change (created, updated, pruned)
-/// naming the children: a new store is one Event, not one per child.
+/// naming the children. A new store (no status yet) gets no such Event: its children are all created at once,
+/// and its Ready event says the rest; the Events are for the changes of a store that ran (a child deleted and
+/// made again, a spec change, a feature turned off).
 pub async fn announce_changes(ctx: &Context, store: &ZotArtifactStore, changes: &[Change]) {
     let mut by_reason: Vec<(&str, &str, Vec<String>)> = Vec::new();
     for change in changes {
@@ -27,6 +29,9 @@ pub async fn announce_changes(ctx: &Context, store: &ZotArtifactStore, changes: 
             Some((_, _, children)) => children.push(child),
             None => by_reason.push((reason, verb, vec![child])),
         }
+    }
+    if store.status.is_none() {
+        return;
     }
     for (reason, verb, children) in by_reason {
         publish(

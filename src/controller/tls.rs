@@ -21,6 +21,7 @@ use super::dereference::read_secret;
 use super::error::Error;
 use crate::api::names::MANAGED_BY;
 use crate::api::v1alpha1::ZotArtifactStore;
+use crate::children::ChildKind;
 use crate::pki::{self, CaPair, ServingPair};
 use crate::render::{self, CA_CERT_KEY, CA_KEY_KEY, Inputs, OperatorTls, ServingCertificate};
 use crate::status::types::TLS_READY;
@@ -126,22 +127,40 @@ async fn delete_certificate(ctx: &Context, store: &ValidatedStore) -> Result<(),
     }
 }
 
-/// The cached Secret, else the API server's (a Secret written a moment ago may not be cached yet).
+/// One of the Secrets the operator writes with its labels (`<store>-ca`, `<store>-tls`). The cache of the
+/// operator's Secrets holds every one that exists (the caches are synced before a reconcile starts), except one
+/// written a moment ago that it has not shown yet: only that one is read from the API server, so that a new store
+/// costs no GETs that answer 404.
+async fn own_secret(ctx: &Context, namespace: &str, name: &str) -> Result<Option<Secret>, Error> {
+    let key = (namespace.to_string(), Secret::KIND, name.to_string());
+    match cached_secret(ctx, namespace, name) {
+        Some(secret) => Ok(Some(secret)),
+        None if ctx.applied.newer_than(&key, None).is_some() => {
+            read_secret(ctx, namespace, name).await
+        }
+        None => Ok(None),
+    }
+}
+
+/// Any Secret (cert-manager's, say, which carries no label of the operator's): the cached one, else the API
+/// server's.
 async fn current_secret(
     ctx: &Context,
     namespace: &str,
     name: &str,
 ) -> Result<Option<Secret>, Error> {
-    let cached = ctx
-        .children
-        .secrets
-        .as_ref()
-        .and_then(|cache| cache.get(&ObjectRef::new(name).within(namespace)))
-        .map(|secret| (*secret).clone());
-    match cached {
+    match cached_secret(ctx, namespace, name) {
         Some(secret) => Ok(Some(secret)),
         None => read_secret(ctx, namespace, name).await,
     }
+}
+
+fn cached_secret(ctx: &Context, namespace: &str, name: &str) -> Option<Secret> {
+    ctx.children
+        .secrets
+        .as_ref()
+        .and_then(|cache| cache.get(&ObjectRef::new(name).within(namespace)))
+        .map(|secret| (*secret).clone())
 }
 
 fn text(secret: Option<&Secret>, key: &str) -> Option<String> {
@@ -161,7 +180,7 @@ async fn operator_certificate(
 ) -> Result<(OperatorTls, SystemTime), Error> {
     let now = SystemTime::now();
     let ns = &store.namespace;
-    let ca_secret = current_secret(ctx, ns, &render::ca_secret_name(store)).await?;
+    let ca_secret = own_secret(ctx, ns, &render::ca_secret_name(store)).await?;
     let existing_ca = text(ca_secret.as_ref(), CA_CERT_KEY)
         .zip(text(ca_secret.as_ref(), CA_KEY_KEY))
         .map(|(cert_pem, key_pem)| CaPair { cert_pem, key_pem })
@@ -179,7 +198,7 @@ async fn operator_certificate(
         }
     };
     let names = render::serving_names(store, &ctx.platform);
-    let serving = current_secret(ctx, ns, serving_secret).await?;
+    let serving = own_secret(ctx, ns, serving_secret).await?;
     let existing = text(serving.as_ref(), "tls.crt")
         .zip(text(serving.as_ref(), "tls.key"))
         .map(|(cert_pem, key_pem)| ServingPair { cert_pem, key_pem });
