@@ -222,12 +222,18 @@ fn delete_namespaces(prefix: &str, names: &[String]) {
             );
             for ns in &left {
                 for kind in ["zotartifactstores", "zotcharts"] {
-                    let (_, names, _) = kubectl_as(&admin(), &["get", kind, "-n", ns, "-o", "name"], None);
+                    let (_, names, _) =
+                        kubectl_as(&admin(), &["get", kind, "-n", ns, "-o", "name"], None);
                     for name in names.lines() {
                         kubectl_as(
                             &admin(),
                             &[
-                                "patch", "-n", ns, name, "--type=merge", "-p",
+                                "patch",
+                                "-n",
+                                ns,
+                                name,
+                                "--type=merge",
+                                "-p",
                                 r#"{"metadata":{"finalizers":null}}"#,
                             ],
                             None,
@@ -249,7 +255,10 @@ fn server_errors() -> (u64, u64) {
     let (ok, out, err) = kubectl_as(&admin(), &["get", "--raw", "/metrics"], None);
     assert!(ok, "the API server's /metrics: {err}");
     let (mut errors, mut throttled) = (0.0, 0.0);
-    for line in out.lines().filter(|l| l.starts_with("apiserver_request_total{")) {
+    for line in out
+        .lines()
+        .filter(|l| l.starts_with("apiserver_request_total{"))
+    {
         let Some(code) = line
             .split("code=\"")
             .nth(1)
@@ -281,10 +290,10 @@ struct Audit {
 impl Audit {
     fn new() -> Audit {
         Audit {
-            path: admin().parent().unwrap().join(format!(
-                "kwok/clusters/zot-{}/logs/audit.log",
-                V.as_str()
-            )),
+            path: admin()
+                .parent()
+                .unwrap()
+                .join(format!("kwok/clusters/zot-{}/logs/audit.log", V.as_str())),
         }
     }
 
@@ -417,8 +426,25 @@ impl HelmOperator {
     fn start(config: &Path) -> HelmOperator {
         let dir = repo_root().join("target/bench-compare");
         std::fs::create_dir_all(&dir).unwrap();
-        let chart = support::shared_dir().join("src/zot-helm-chart-0.1.122.tgz");
-        assert!(chart.is_file(), "zot's chart {} is missing", chart.display());
+        // The Helm operator loads a chart from a directory only: the release archive is unpacked for it.
+        let archive = support::shared_dir().join("src/zot-helm-chart-0.1.122.tgz");
+        assert!(
+            archive.is_file(),
+            "zot's chart {} is missing",
+            archive.display()
+        );
+        let charts = dir.join("chart");
+        let _ = std::fs::remove_dir_all(&charts);
+        std::fs::create_dir_all(&charts).unwrap();
+        let status = Command::new("tar")
+            .arg("-xzf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(&charts)
+            .status()
+            .expect("tar");
+        assert!(status.success(), "unpacking {}", archive.display());
+        let chart = charts.join("zot");
         let watches =
             std::fs::read_to_string(repo_root().join("hack/bench-peer/watches.yaml")).unwrap();
         let watches: String = watches
@@ -469,8 +495,20 @@ impl HelmOperator {
             assert!(Instant::now() < deadline, "the Helm operator did not start");
             std::thread::sleep(Duration::from_millis(50));
         };
-        wait_http_ok("the Helm operator", probes, "/readyz");
-        HelmOperator { child, pid }
+        let mut operator = HelmOperator { child, pid };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !matches!(http_get(probes, "/readyz"), Some((200, _))) {
+            assert!(
+                matches!(operator.child.try_wait(), Ok(None)),
+                "the Helm operator stopped: see target/bench-compare/helm-operator.log"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "the Helm operator not ready in 2 minutes"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        operator
     }
 }
 
@@ -499,9 +537,9 @@ impl Controller {
     fn pid(&self) -> Option<u32> {
         match self {
             Controller::None => None,
-            Controller::Operator(_) => {
-                pgrep(&format!("zot-operator run .*--identity {OPERATOR_IDENTITY}$"))
-            }
+            Controller::Operator(_) => pgrep(&format!(
+                "zot-operator run .*--identity {OPERATOR_IDENTITY}$"
+            )),
             Controller::Peer(p) => Some(p.pid),
         }
     }
@@ -571,7 +609,9 @@ impl Workload {
             for level in ["debug", "info"] {
                 let secret = render(&name, level)
                     .into_iter()
-                    .find(|o| o["kind"] == "Secret" && o["metadata"]["name"] == config_secret(&name))
+                    .find(|o| {
+                        o["kind"] == "Secret" && o["metadata"]["name"] == config_secret(&name)
+                    })
                     .expect("render prints the store's config Secret");
                 changed_secret.insert((name.clone(), level), secret);
             }
@@ -616,7 +656,10 @@ impl Workload {
                 entry.push(serde_json::to_string(&doc).unwrap());
             }
         }
-        streams.into_values().map(|docs| docs.join("\n---\n")).collect()
+        streams
+            .into_values()
+            .map(|docs| docs.join("\n---\n"))
+            .collect()
     }
 
     fn peer_config(&self, level: &str) -> String {
@@ -645,14 +688,19 @@ impl ReadyWatch {
         let (ar, ready): (ApiResource, fn(&DynamicObject) -> bool) = match side {
             Side::Operator => (
                 ApiResource::from_gvk_with_plural(
-                    &GroupVersionKind::gvk("artifact.zotregistry.io", "v1alpha1", "ZotArtifactStore"),
+                    &GroupVersionKind::gvk(
+                        "artifact.zotregistry.io",
+                        "v1alpha1",
+                        "ZotArtifactStore",
+                    ),
                     "zotartifactstores",
                 ),
                 |o| {
                     let s = &o.data["status"];
                     s["observedGeneration"].as_i64() == o.metadata.generation
                         && s["conditions"].as_array().is_some_and(|cs| {
-                            cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True")
+                            cs.iter()
+                                .any(|c| c["type"] == "Ready" && c["status"] == "True")
                         })
                 },
             ),
@@ -697,7 +745,10 @@ impl ReadyWatch {
                 return last.unwrap().duration_since(start).as_secs_f64();
             }
             if count / 100 != shown / 100 {
-                eprintln!("  {count}/{n} {what} ({:.0} s)", start.elapsed().as_secs_f64());
+                eprintln!(
+                    "  {count}/{n} {what} ({:.0} s)",
+                    start.elapsed().as_secs_f64()
+                );
                 shown = count;
             }
             assert!(
@@ -742,7 +793,13 @@ async fn change_latency(
                 secret["metadata"]["namespace"] = json!(ns);
                 let (ok, _, err) = kubectl_as(
                     &configs.limit,
-                    &["apply", "--server-side", "--field-manager=bench-limit", "-f", "-"],
+                    &[
+                        "apply",
+                        "--server-side",
+                        "--field-manager=bench-limit",
+                        "-f",
+                        "-",
+                    ],
                     Some(&serde_json::to_string(&secret).unwrap()),
                 );
                 assert!(ok, "{err}");
@@ -751,7 +808,15 @@ async fn change_latency(
                 let patch = json!({"spec": {"logLevel": level}}).to_string();
                 let (ok, _, err) = kubectl_as(
                     &configs.user,
-                    &["patch", "-n", &ns, &format!("zotartifactstores/{name}"), "--type=merge", "-p", &patch],
+                    &[
+                        "patch",
+                        "-n",
+                        &ns,
+                        &format!("zotartifactstores/{name}"),
+                        "--type=merge",
+                        "-p",
+                        &patch,
+                    ],
                     None,
                 );
                 assert!(ok, "{err}");
@@ -762,7 +827,15 @@ async fn change_latency(
                         .to_string();
                 let (ok, _, err) = kubectl_as(
                     &configs.user,
-                    &["patch", "-n", &ns, &format!("zotcharts/{name}"), "--type=merge", "-p", &patch],
+                    &[
+                        "patch",
+                        "-n",
+                        &ns,
+                        &format!("zotcharts/{name}"),
+                        "--type=merge",
+                        "-p",
+                        &patch,
+                    ],
                     None,
                 );
                 assert!(ok, "{err}");
@@ -829,7 +902,10 @@ async fn change_latency(
         let Some((ns, child)) = expected.get(k) else {
             break;
         };
-        let Some(asked) = request["requestReceivedTimestamp"].as_str().and_then(micros) else {
+        let Some(asked) = request["requestReceivedTimestamp"]
+            .as_str()
+            .and_then(micros)
+        else {
             continue;
         };
         if side == Side::Limit {
@@ -904,7 +980,11 @@ async fn run_side(
         Side::Limit => apply_parallel(&configs.limit, "bench-limit", streams),
         _ => apply_parallel(&admin(), "bench-compare", streams),
     }
-    let what = if side == Side::Operator { "stores Ready" } else { "StatefulSets ready" };
+    let what = if side == Side::Operator {
+        "stores Ready"
+    } else {
+        "StatefulSets ready"
+    };
     let converge = watch.wait(what, n, start);
     drop(watch);
     let at_convergence = controller.figures();
@@ -928,6 +1008,10 @@ async fn run_side(
     let latency = change_latency(side, n, workload, audit, configs).await;
     let errors_after = server_errors();
 
+    eprintln!(
+        "  requests {verbs:?}, idle writes {idle_writes}, latency p50/p99/count {latency:?}, peak/settled/cpu {:?}/{:?}",
+        at_convergence, settled
+    );
     eprintln!("  deleting the namespaces");
     delete_namespaces(side.prefix(), &names);
     drop(controller);
@@ -979,46 +1063,78 @@ fn table(n: usize, idle: u64, sides: &[(Side, Figures)]) -> String {
         rows.push((label.to_string(), sides.iter().map(|(_, x)| f(x)).collect()));
     };
     row("time to converge (s)", &|f| format!("{:.1}", f.converge));
-    row("… × the limit", &|f| format!("{:.2}", f.converge / limit.converge));
-    row("time per store (ms)", &|f| format!("{:.0}", f.converge * 1000.0 / n as f64));
-    row("controller peak RSS at convergence (MiB)", &|f| mib(f.peak_rss_kib));
-    row(&format!("controller RSS after {idle} s idle (MiB)"), &|f| mib(f.settled_rss_kib));
+    row("… × the limit", &|f| {
+        format!("{:.2}", f.converge / limit.converge)
+    });
+    row("time per store (ms)", &|f| {
+        format!("{:.0}", f.converge * 1000.0 / n as f64)
+    });
+    row("controller peak RSS at convergence (MiB)", &|f| {
+        mib(f.peak_rss_kib)
+    });
+    row(&format!("controller RSS after {idle} s idle (MiB)"), &|f| {
+        mib(f.settled_rss_kib)
+    });
     row("RSS per store (KiB)", &|f| {
-        f.settled_rss_kib.map_or("n/a".into(), |k| format!("{:.0}", k as f64 / n as f64))
+        f.settled_rss_kib
+            .map_or("n/a".into(), |k| format!("{:.0}", k as f64 / n as f64))
     });
     row("controller CPU while converging (s)", &|f| {
         f.cpu_seconds.map_or("n/a".into(), |c| format!("{c:.1}"))
     });
-    row("API requests while converging", &|f| f.verbs.values().sum::<usize>().to_string());
+    row("API requests while converging", &|f| {
+        f.verbs.values().sum::<usize>().to_string()
+    });
     row("… × the limit", &|f| {
-        format!("{:.2}", f.verbs.values().sum::<usize>() as f64 / limit_requests.max(1) as f64)
+        format!(
+            "{:.2}",
+            f.verbs.values().sum::<usize>() as f64 / limit_requests.max(1) as f64
+        )
     });
     row("API requests per store", &|f| {
         format!("{:.1}", f.verbs.values().sum::<usize>() as f64 / n as f64)
     });
-    let mut all_verbs: Vec<String> = sides.iter().flat_map(|(_, f)| f.verbs.keys().cloned()).collect();
+    let mut all_verbs: Vec<String> = sides
+        .iter()
+        .flat_map(|(_, f)| f.verbs.keys().cloned())
+        .collect();
     all_verbs.sort();
     all_verbs.dedup();
     for verb in all_verbs {
-        row(&format!("… {verb}"), &|f| f.verbs.get(&verb).copied().unwrap_or(0).to_string());
+        row(&format!("… {verb}"), &|f| {
+            f.verbs.get(&verb).copied().unwrap_or(0).to_string()
+        });
     }
     row("API server 5xx / 429, all users, whole run", &|f| {
         format!("{} / {}", f.server_errors, f.throttled)
     });
-    row(&format!("writes in {idle} s idle"), &|f| f.idle_writes.to_string());
-    row(&format!("spec change → child written, p50 / p99 (ms, {CHANGES} changes)"), &|f| {
-        f.latency_ms.map_or("n/a".into(), |(p50, p99, count)| {
-            let of = if count < CHANGES { format!(" ({count} measured)") } else { String::new() };
-            format!("{p50:.0} / {p99:.0}{of}")
-        })
+    row(&format!("writes in {idle} s idle"), &|f| {
+        f.idle_writes.to_string()
     });
+    row(
+        &format!("spec change → child written, p50 / p99 (ms, {CHANGES} changes)"),
+        &|f| {
+            f.latency_ms.map_or("n/a".into(), |(p50, p99, count)| {
+                let of = if count < CHANGES {
+                    format!(" ({count} measured)")
+                } else {
+                    String::new()
+                };
+                format!("{p50:.0} / {p99:.0}{of}")
+            })
+        },
+    );
     row("cached objects (zot_operator_cache_objects)", &|f| {
         f.caches.clone().unwrap_or_else(|| "n/a".into())
     });
     let mut out = String::new();
     out.push_str(&format!(
         "| {n} stores | {} |\n|---|{}\n",
-        sides.iter().map(|(s, _)| s.title()).collect::<Vec<_>>().join(" | "),
+        sides
+            .iter()
+            .map(|(s, _)| s.title())
+            .collect::<Vec<_>>()
+            .join(" | "),
         "---:|".repeat(sides.len())
     ));
     for (label, cells) in rows {
@@ -1036,7 +1152,9 @@ fn machine() -> String {
                 .find_map(|l| l.strip_prefix("MemTotal:"))
                 .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
         })
-        .map_or("?".into(), |k| format!("{:.1} GiB", k as f64 / 1024.0 / 1024.0));
+        .map_or("?".into(), |k| {
+            format!("{:.1} GiB", k as f64 / 1024.0 / 1024.0)
+        });
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .unwrap_or_default()
         .trim()
@@ -1097,11 +1215,20 @@ async fn main() {
     let workload = Workload::new();
     // The cluster, the operator's CRD and RBAC, the peer's CRD and the benchmark's users.
     support::operator::install_crd_and_rbac(V);
-    for file in ["hack/bench-peer/zotchart-crd.yaml", "hack/bench-peer/rbac.yaml"] {
+    for file in [
+        "hack/bench-peer/zotchart-crd.yaml",
+        "hack/bench-peer/rbac.yaml",
+    ] {
         let path = repo_root().join(file);
         let (ok, _, err) = kubectl_as(
             &admin(),
-            &["apply", "--server-side", "--force-conflicts", "-f", path.to_str().unwrap()],
+            &[
+                "apply",
+                "--server-side",
+                "--force-conflicts",
+                "-f",
+                path.to_str().unwrap(),
+            ],
             None,
         );
         assert!(ok, "applying {file}: {err}");
@@ -1109,7 +1236,12 @@ async fn main() {
     support::wait_for_crd_established(V, "zotcharts.bench.zotregistry.io");
     let configs = Configs {
         limit: token_kubeconfig(V, OPERATOR_NAMESPACE, "bench-limit", "bench-limit"),
-        peer: token_kubeconfig(V, OPERATOR_NAMESPACE, "bench-helm-operator", "bench-helm-operator"),
+        peer: token_kubeconfig(
+            V,
+            OPERATOR_NAMESPACE,
+            "bench-helm-operator",
+            "bench-helm-operator",
+        ),
         user: token_kubeconfig(V, OPERATOR_NAMESPACE, "bench-user", "bench-user"),
     };
     let audit = Audit::new();
