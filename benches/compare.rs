@@ -63,6 +63,8 @@ struct Figures {
     server_errors: u64,
     throttled: u64,
     idle_writes: usize,
+    /// The idle writes by verb and resource ("patch secrets 50, ...").
+    idle_kinds: String,
     latency_ms: Option<(f64, f64, usize)>,
     caches: Option<String>,
 }
@@ -323,6 +325,32 @@ fn verbs_of(events: &[Value], user: &str) -> BTreeMap<String, usize> {
             .or_insert(0) += 1;
     }
     verbs
+}
+
+/// The user's writes by verb and resource, most first.
+fn writes_by_resource(events: &[Value], user: &str) -> String {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for e in events.iter().filter(|e| e["user"]["username"] == user) {
+        let verb = e["verb"].as_str().unwrap_or("?");
+        if is_write(verb) {
+            let resource = e["objectRef"]["resource"].as_str().unwrap_or("?");
+            let sub = e["objectRef"]["subresource"]
+                .as_str()
+                .map(|s| format!("/{s}"))
+                .unwrap_or_default();
+            *counts.entry(format!("{verb} {resource}{sub}")).or_insert(0) += 1;
+        }
+    }
+    let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    if counts.is_empty() {
+        return "none".into();
+    }
+    counts
+        .iter()
+        .map(|(k, c)| format!("{k} {c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn is_write(verb: &str) -> bool {
@@ -997,11 +1025,13 @@ async fn run_side(
     eprintln!("  converged in {converge:.1} s; idle for {idle} s");
     let idle_offset = audit.offset();
     std::thread::sleep(Duration::from_secs(idle));
-    let idle_writes = verbs_of(&audit.since(idle_offset), &side.user())
+    let idle_events = audit.since(idle_offset);
+    let idle_writes = verbs_of(&idle_events, &side.user())
         .iter()
         .filter(|(v, _)| is_write(v))
         .map(|(_, c)| c)
         .sum();
+    let idle_kinds = writes_by_resource(&idle_events, &side.user());
     let settled = controller.figures();
 
     eprintln!("  {CHANGES} spec changes");
@@ -1026,6 +1056,7 @@ async fn run_side(
         server_errors: errors_after.0 - errors_before.0,
         throttled: errors_after.1 - errors_before.1,
         idle_writes,
+        idle_kinds,
         latency_ms: Some(latency),
         caches: caches.flatten(),
     }
@@ -1111,6 +1142,7 @@ fn table(n: usize, idle: u64, sides: &[(Side, Figures)]) -> String {
     row(&format!("writes in {idle} s idle"), &|f| {
         f.idle_writes.to_string()
     });
+    row("… of which", &|f| f.idle_kinds.clone());
     row(
         &format!("spec change → child written, p50 / p99 (ms, {CHANGES} changes)"),
         &|f| {
