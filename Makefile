@@ -98,6 +98,15 @@ bench: ## Benchmarks, figures printed: the pure reconcile steps per sample (BENC
 	$(CARGO) bench --locked --bench render
 	$(CARGO) bench --locked --bench scale
 
+BENCH_STORES ?= 100
+BENCH_IDLE_SECS ?= 300
+.PHONY: bench-compare
+bench-compare: ## The limit (kubectl apply of `render`'s objects), this operator and operator-sdk's Helm operator with zot's chart, BENCH_STORES stores each (default 100) on one local cluster; prints one table and writes it into docs/benchmarks.md. BENCH_IDLE_SECS (default 300) of idleness per side. Not part of `test`.
+	$(CARGO) bench --locked --bench compare --no-run
+	hack/tools.sh build helm-operator
+	BENCH_STORES=$(BENCH_STORES) BENCH_IDLE_SECS=$(BENCH_IDLE_SECS) ZOT_OPERATOR_NODES=$$(( $(BENCH_STORES) / 200 + 2 )) \
+	  $(CARGO) bench --locked --bench compare
+
 # Every test binary that needs no cluster and no built tool.
 UNIT_TESTS := golden crd cel_rules access_cel properties zot_examples cli
 

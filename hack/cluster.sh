@@ -25,7 +25,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 SHARED=${ZOT_OPERATOR_SHARED:-$repo/../shared}
 APPS_DOMAIN=${ZOT_OPERATOR_APPS_DOMAIN:-apps.zot.test}
+# kwok's fake nodes and the pods each holds (kwok's default is 110): 2 x 250 for the tests; `make bench-compare` asks
+# for enough nodes for its stores (ZOT_OPERATOR_NODES), so that the platform never limits what it measures. A running
+# cluster with fewer nodes gets more on `up`.
 NODES=${ZOT_OPERATOR_NODES:-2}
+NODE_PODS=${ZOT_OPERATOR_NODE_PODS:-250}
 # Room for thousands of Services (the API server's default, a /24, runs out at about 127 stores: `make bench`).
 SERVICE_CIDR=${ZOT_OPERATOR_SERVICE_CIDR:-10.96.0.0/16}
 # shellcheck source=versions.env
@@ -83,6 +87,16 @@ wait_for() { # seconds description command...
     ((SECONDS < deadline)) || die "timed out waiting for $what"
     sleep 1
   done
+}
+
+# Scales kwok's fake nodes up to $NODES, each with room for $NODE_PODS pods (never down: pods may run on them).
+add_nodes() {
+  local have
+  have=$(kubectl get nodes -o name 2>/dev/null | wc -l)
+  ((have < NODES)) || return 0
+  log "adding $((NODES - have)) fake nodes ($NODES in all, $NODE_PODS pods each)"
+  kwokctl scale node --replicas "$NODES" --param ".allocatable.pods=$NODE_PODS" >&2 9>&-
+  wait_for 120 "nodes to be Ready" kubectl wait --for=condition=Ready node --all --timeout=5s
 }
 
 storage() {
@@ -193,6 +207,7 @@ up() {
   flock 9
   if healthy; then
     log "cluster $name is already running"
+    add_nodes
     start_provisioner
     start_podrunner
     "$here/services.sh" up 9>&-
@@ -220,9 +235,7 @@ up() {
       --disable-qps-limits \
       --wait 3m >&2 9>&-  # the components it starts must not inherit our lock
     wait_for 120 "the API server to be ready" healthy
-    log "adding $NODES fake nodes"
-    kwokctl scale node --replicas "$NODES" >&2 9>&-
-    wait_for 120 "nodes to be Ready" kubectl wait --for=condition=Ready node --all --timeout=5s
+    add_nodes
     storage
     [[ $flavour == openshift ]] && openshift
     start_podrunner

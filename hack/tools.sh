@@ -9,6 +9,8 @@
 #
 # Tools: etcd kube (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) kwok (kwok, kwokctl) oras opm
 #        operator-sdk (`operator-sdk bundle validate` in tests/olm.rs) servicemonitor-crd
+#        helm-operator (operator-sdk's cmd/helm-operator, same module and version: the peer `make bench-compare` runs
+#          zot's Helm chart with; not in the default set, built on demand by the benchmark)
 #        zot (zot and zli, from zot's source release in ../shared/src, ZOT_OPERATOR_SHARED elsewhere)
 #        otelcol (OpenTelemetry Collector from hack/otelcol, for the telemetry tests)
 #        kopium (Rust, from crates.io: generates src/openshift/generated/ from ../shared/crds in `make generate`;
@@ -50,6 +52,7 @@ version_of() {
     oras) echo "$ORAS_VERSION" ;;
     opm) echo "$OPM_VERSION" ;;
     operator-sdk) echo "$OPERATOR_SDK_VERSION" ;;
+    helm-operator) echo "$OPERATOR_SDK_VERSION" ;;
     zot) echo "$ZOT_VERSION" ;;
     servicemonitor-crd) echo "$PROMETHEUS_OPERATOR_VERSION" ;;
     otelcol) echo "$OTELCOL_VERSION-$(otelcol_source_hash)" ;;
@@ -192,6 +195,18 @@ build_operator-sdk() {
   (cd "$w" && go get "github.com/operator-framework/operator-sdk@$OPERATOR_SDK_VERSION" &&
     go build -trimpath -tags "$CONTAINERS_TAGS" -ldflags "-s -w -X $v.Version=$OPERATOR_SDK_VERSION -X $v.GitVersion=$OPERATOR_SDK_VERSION -X $v.GitCommit=$OPERATOR_SDK_COMMIT -X $v.KubernetesVersion=$(go list -m -f '{{.Version}}' k8s.io/api | sed 's/^v0\./v1./')" \
       -o "$out/operator-sdk" github.com/operator-framework/operator-sdk/cmd/operator-sdk)
+}
+
+# The Helm operator of the same operator-sdk release (cmd/helm-operator, on helm-operator-plugins): the peer of
+# `make bench-compare`, run as a process against the local cluster. Same stamps as operator-sdk's Makefile.
+build_helm-operator() {
+  local out=$1 w
+  w=$(wrapper helm-operator)
+  local v=github.com/operator-framework/operator-sdk/internal/version
+  log "helm-operator: compiling (several minutes on 2 busy cores the first time)"
+  (cd "$w" && go get "github.com/operator-framework/operator-sdk@$OPERATOR_SDK_VERSION" &&
+    go build -trimpath -tags "$CONTAINERS_TAGS" -ldflags "-s -w -X $v.Version=$OPERATOR_SDK_VERSION -X $v.GitVersion=$OPERATOR_SDK_VERSION -X $v.GitCommit=$OPERATOR_SDK_COMMIT -X $v.KubernetesVersion=$(go list -m -f '{{.Version}}' k8s.io/api | sed 's/^v0\./v1./')" \
+      -o "$out/helm-operator" github.com/operator-framework/operator-sdk/cmd/helm-operator)
 }
 
 # zot from its source release in the shared folder (the module proxy refuses zotregistry.dev/zot/v2; its
@@ -459,8 +474,9 @@ ensure() {
 
 ALL_TOOLS=(etcd kwok kube servicemonitor-crd oras opm otelcol zot minio minio-admin fake-gcs-server azurite
   keycloak cosign operator-sdk cert-manager olm)
-# Built only when asked for: kopium by `make generate` (CI checks its output by a stamp).
-KNOWN_TOOLS=("${ALL_TOOLS[@]}" kopium)
+# Built only when asked for: kopium by `make generate` (CI checks its output by a stamp), helm-operator by
+# `make bench-compare`.
+KNOWN_TOOLS=("${ALL_TOOLS[@]}" kopium helm-operator)
 
 # The tool that builds NAME, a tool or one of its binaries (`zli` is built by `zot`, `kubectl` by `kube`).
 tool_of() {
