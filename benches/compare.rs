@@ -1,8 +1,8 @@
 //! `make bench-compare`: the same N stores (BENCH_STORES, default 100) on one local cluster, three ways in turn, each
 //! on a clean set of namespaces (one per 10 stores, their pods simulated by the test platform's pod runner):
 //!
-//! - **the limit**: `kubectl apply --server-side` of exactly the objects `zot-operator render` prints for the stores,
-//!   as ServiceAccount bench-limit, until every StatefulSet has its ready replica: the fastest way they can exist;
+//! - **the limit**: `kubectl apply --server-side` of exactly the objects `zot-operator render --certificates` prints
+//!   for the stores, as ServiceAccount bench-limit, until every StatefulSet has its ready replica: the fastest way they can exist;
 //! - **zot-operator**: the operator (the real binary, as its least-privilege ServiceAccount, watching every
 //!   namespace) and N minimal stores (config/samples/minimal.yaml) created at once, until every store is Ready;
 //! - **the peer**: operator-sdk's Helm operator (hack/tools.sh helm-operator, 2 workers, its defaults otherwise) and
@@ -600,7 +600,8 @@ fn render(name: &str, log_level: &str) -> Vec<Value> {
     store["spec"] = sample["spec"].clone();
     store["spec"]["logLevel"] = json!(log_level);
     let mut child = Command::new(env!("CARGO_BIN_EXE_zot-operator"))
-        .args(["render", "-f", "-"])
+        // With the store's own CA and serving certificate, as the operator makes them: the same objects.
+        .args(["render", "--certificates", "-f", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

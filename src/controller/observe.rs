@@ -84,11 +84,7 @@ fn owned<K: kube::Resource + Clone>(
 where
     K::DynamicType: Clone + Eq + std::hash::Hash,
 {
-    cache
-        .as_ref()?
-        .state()
-        .into_iter()
-        .find(|o| apply::owned_by(o.as_ref(), owner))
+    cache.as_ref()?.find(|o| apply::owned_by(o, owner))
 }
 
 /// On OpenShift, a UID or fsGroup fixed outside the namespace's range keeps pods from being admitted.

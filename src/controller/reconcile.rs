@@ -139,12 +139,11 @@ async fn replace_stuck_pods(ctx: &Context, store: &ValidatedStore, uid: &str) {
         store: &store.name,
         uid,
     };
-    let statefulset = ctx.children.statefulsets.as_ref().and_then(|cache| {
-        cache
-            .state()
-            .into_iter()
-            .find(|s| apply::owned_by(s.as_ref(), &owner))
-    });
+    let statefulset = ctx
+        .children
+        .statefulsets
+        .as_ref()
+        .and_then(|cache| cache.find(|s| apply::owned_by(s, &owner)));
     super::pods::replace_stuck(&ctx.client, &ctx.pods, statefulset.as_deref()).await;
 }
 
