@@ -41,6 +41,8 @@ const V: Flavour = Flavour::Vanilla;
 const PER_NAMESPACE: usize = 10;
 /// Spec changes whose latency is measured.
 const CHANGES: usize = 100;
+/// The most the spec changes of one side may take.
+const CHANGE_BUDGET: Duration = Duration::from_secs(600);
 /// kubectl processes applying at once (the limit's objects, the stores, the ZotCharts).
 const PARALLEL: usize = 4;
 /// The peer's workers (the Helm operator's --max-concurrent-reconciles; its default is the number of CPUs).
@@ -299,22 +301,64 @@ impl Audit {
         }
     }
 
-    fn offset(&self) -> u64 {
-        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+    /// Where the log is now: its file (by inode: the API server rotates audit.log at 100 MB, renaming it to
+    /// audit-<time>.log) and its length.
+    fn offset(&self) -> Mark {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(&self.path)
+            .map(|m| Mark {
+                inode: m.ino(),
+                len: m.len(),
+            })
+            .unwrap_or(Mark { inode: 0, len: 0 })
     }
 
-    /// The events written after `offset`, once the API server has flushed them (it writes asynchronously).
-    fn since(&self, offset: u64) -> Vec<Value> {
+    /// The events written after `mark`, once the API server has flushed them (it writes asynchronously): the rest
+    /// of the file it was in (rotated or not), then every later file.
+    fn since(&self, mark: Mark) -> Vec<Value> {
+        use std::os::unix::fs::MetadataExt;
         std::thread::sleep(Duration::from_secs(2));
-        let mut file = std::fs::File::open(&self.path).expect("the cluster's audit log");
-        file.seek(std::io::SeekFrom::Start(offset)).unwrap();
-        let mut text = String::new();
-        file.read_to_string(&mut text).unwrap();
-        text.lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .filter(|e: &Value| e["stage"] == "ResponseComplete")
-            .collect()
+        let dir = self.path.parent().unwrap();
+        // audit-<RFC 3339 time>.log sort by time; the current audit.log is the last.
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("audit-") && n.ends_with(".log"))
+            })
+            .collect();
+        files.sort();
+        files.push(self.path.clone());
+        let start = files
+            .iter()
+            .position(|f| std::fs::metadata(f).is_ok_and(|m| m.ino() == mark.inode))
+            .unwrap_or(files.len() - 1);
+        let mut events = Vec::new();
+        for (k, path) in files[start..].iter().enumerate() {
+            let mut file = std::fs::File::open(path).expect("the cluster's audit log");
+            if k == 0 {
+                file.seek(std::io::SeekFrom::Start(mark.len)).unwrap();
+            }
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes).unwrap();
+            events.extend(
+                String::from_utf8_lossy(&bytes)
+                    .lines()
+                    .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                    .filter(|e| e["stage"] == "ResponseComplete"),
+            );
+        }
+        events
     }
+}
+
+/// A position in the audit log (Audit::offset).
+#[derive(Clone, Copy)]
+struct Mark {
+    inode: u64,
+    len: u64,
 }
 
 fn verbs_of(events: &[Value], user: &str) -> BTreeMap<String, usize> {
@@ -812,6 +856,7 @@ async fn change_latency(
     let client = support::client(V).await;
     let offset = audit.offset();
     let mut expected: Vec<(String, String)> = Vec::new();
+    let budget = Instant::now() + CHANGE_BUDGET;
     for c in 0..CHANGES {
         let i = c % n;
         let level = level(c / n);
@@ -875,7 +920,7 @@ async fn change_latency(
             _ => config_secret(&name),
         };
         let want = format!("\"level\": \"{level}\"");
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut done = false;
         loop {
             let text = match side {
                 Side::Peer => Api::<ConfigMap>::namespaced(client.clone(), &ns)
@@ -895,16 +940,25 @@ async fn change_latency(
                     }),
             };
             if text.is_some_and(|t| t.contains(&want)) {
+                done = true;
                 break;
             }
-            assert!(
-                Instant::now() < deadline,
-                "{}: {ns}/{child} did not get log level {level} within 2 minutes",
-                side.title()
-            );
+            if Instant::now() > budget {
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         expected.push((ns, child));
+        if !done {
+            // A controller whose queue is behind (the peer's periodic reconciles of many releases) would keep a
+            // run waiting for hours: what fits the budget is measured, and the table says how many.
+            eprintln!(
+                "  {}: {} of {CHANGES} changes made in {CHANGE_BUDGET:?}; the last not written yet",
+                side.title(),
+                c + 1
+            );
+            break;
+        }
     }
     let events = audit.since(offset);
     let (changer, child_resource) = match side {
