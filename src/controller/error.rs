@@ -5,7 +5,7 @@ use std::time::Duration;
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
-use tracing::warn;
+use tracing::{info, warn};
 
 use super::context::Context;
 use crate::api::v1alpha1::ZotArtifactStore;
@@ -105,8 +105,9 @@ impl Error {
     /// the user's to see, not only the operator's log.
     pub fn as_blocked(&self) -> Option<Blocked> {
         match self {
-            // An API server that sheds load refuses nothing: the store is not the user's to fix.
-            _ if self.is_overload() => None,
+            // An API server that sheds load refuses nothing, and a namespace being deleted takes the store with
+            // it: neither is the user's to fix.
+            _ if self.is_overload() || self.namespace_terminating() => None,
             Error::Apply(e) => {
                 let (reason, message) = e.refusal();
                 Some(Blocked { reason, message })
@@ -117,9 +118,8 @@ impl Error {
 }
 
 impl Error {
-    /// The API server shed the request (API Priority and Fairness' 429, a 5xx such as etcd's 504 timeout): back off
-    /// and try again, without a word in the store's status.
-    pub fn is_overload(&self) -> bool {
+    /// The API server's answer, when the failure is one.
+    fn api_status(&self) -> Option<&kube::core::Status> {
         let source = match self {
             Error::Apply(crate::apply::Error::Apply { source, .. })
             | Error::Apply(crate::apply::Error::Prune { source, .. })
@@ -131,9 +131,27 @@ impl Error {
             | Error::DeleteWorkload(source)
             | Error::PatchStatus(source)
             | Error::ApplyCertificate(source) => source,
-            _ => return false,
+            _ => return None,
         };
-        matches!(source, kube::Error::Api(status) if status.code == 429 || status.code >= 500)
+        match source {
+            kube::Error::Api(status) => Some(status),
+            _ => None,
+        }
+    }
+
+    /// The API server shed the request (API Priority and Fairness' 429, a 5xx such as etcd's 504 timeout): back off
+    /// and try again, without a word in the store's status.
+    pub fn is_overload(&self) -> bool {
+        self.api_status()
+            .is_some_and(|s| s.code == 429 || s.code >= 500)
+    }
+
+    /// The store's namespace is being deleted: nothing can be created in it any more (a child the namespace's
+    /// deletion took is refused), and the store goes with it. Nothing to retry or to report.
+    pub fn namespace_terminating(&self) -> bool {
+        self.api_status()
+            .and_then(|s| s.details.as_ref())
+            .is_some_and(|d| d.causes.iter().any(|c| c.reason == "NamespaceTerminating"))
     }
 }
 
@@ -192,6 +210,10 @@ pub fn error_policy(
     };
     match error {
         Error::MissingMetadata(_) => Action::await_change(),
+        _ if error.namespace_terminating() => {
+            info!(store = %key.name, namespace = ?key.namespace, "the namespace is being deleted: leaving the store be");
+            Action::await_change()
+        }
         Error::ReadSecret { .. }
         | Error::ReadConfigMap { .. }
         | Error::ReadNamespace { .. }
@@ -214,6 +236,7 @@ pub fn error_policy(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -253,5 +276,25 @@ mod tests {
         }
         assert!(!failed(403).is_overload());
         assert!(failed(403).as_blocked().is_some());
+    }
+
+    #[test]
+    fn a_refusal_because_the_namespace_is_being_deleted_is_neither_retried_nor_reported() {
+        let mut status = kube::core::Status::failure(
+            "secrets \"zot-ca\" is forbidden: unable to create new content in namespace a because it is being terminated",
+            "Forbidden",
+        )
+        .with_code(403);
+        status.details = Some(serde_json::from_value(serde_json::json!({
+            "name": "zot-ca", "kind": "secrets",
+            "causes": [{"reason": "NamespaceTerminating", "message": "namespace a is being terminated", "field": "metadata.namespace"}],
+        })).unwrap());
+        let error = Error::Apply(crate::apply::Error::Apply {
+            kind: "Secret",
+            name: "zot-ca".into(),
+            source: kube::Error::Api(Box::new(status)),
+        });
+        assert!(error.namespace_terminating());
+        assert_eq!(error.as_blocked(), None);
     }
 }
