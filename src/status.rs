@@ -248,6 +248,15 @@ pub fn unchanged(previous: Option<&ZotArtifactStoreStatus>, next: &ZotArtifactSt
     previous == Some(next)
 }
 
+/// Whether `next` moves the phase, Ready or the observed generation from `previous` (rather than only counts and
+/// messages).
+pub fn transition(previous: &ZotArtifactStoreStatus, next: &ZotArtifactStoreStatus) -> bool {
+    let ready = |s: &ZotArtifactStoreStatus| find(Some(s), types::READY).map(|c| c.status.clone());
+    previous.phase != next.phase
+        || previous.observed_generation != next.observed_generation
+        || ready(previous) != ready(next)
+}
+
 /// The condition of `type_` in `status`, if any.
 pub fn find<'a>(status: Option<&'a ZotArtifactStoreStatus>, type_: &str) -> Option<&'a Condition> {
     status.and_then(|s| s.conditions.iter().find(|c| c.type_ == type_))

@@ -137,6 +137,29 @@ impl<K: std::hash::Hash + Eq, T: Clone> Recent<K, T> {
     }
 }
 
+/// When the operator last wrote each store's status, for as long as that matters (a gathering window).
+#[derive(Default)]
+pub struct LastWrites {
+    at: Mutex<HashMap<(String, String), Instant>>,
+}
+
+impl LastWrites {
+    /// Notes a write of `key` now; forgets writes older than `window`.
+    pub fn wrote(&self, key: (String, String), window: Duration) {
+        if let Ok(mut at) = self.at.lock() {
+            at.retain(|_, t| t.elapsed() < window);
+            at.insert(key, Instant::now());
+        }
+    }
+
+    /// How long until `window` has passed since the last write of `key`; None when it has (or there was none).
+    pub fn wait(&self, key: &(String, String), window: Duration) -> Option<Duration> {
+        let at = self.at.lock().ok()?;
+        let since = at.get(key)?.elapsed();
+        window.checked_sub(since).filter(|w| !w.is_zero())
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -193,6 +216,21 @@ mod tests {
             digest,
             super::digest(&json!({"metadata": {"name": "b"}})).unwrap()
         );
+    }
+
+    #[test]
+    fn a_write_holds_the_next_for_the_rest_of_its_window() {
+        let writes = LastWrites::default();
+        let key = ("ns".to_string(), "zot".to_string());
+        assert_eq!(
+            writes.wait(&key, Duration::from_secs(1)),
+            None,
+            "never written"
+        );
+        writes.wrote(key.clone(), Duration::from_secs(1));
+        let wait = writes.wait(&key, Duration::from_secs(1)).unwrap();
+        assert!(wait > Duration::from_millis(900) && wait <= Duration::from_secs(1));
+        assert_eq!(writes.wait(&key, Duration::ZERO), None, "window passed");
     }
 
     #[test]

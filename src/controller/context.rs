@@ -44,6 +44,8 @@ pub struct Context {
     pub applied: crate::writes::AppliedChildren,
     /// Statuses this operator wrote a moment ago that the store cache may not show yet.
     pub statuses: crate::writes::Recent<(String, String), ZotArtifactStoreStatus>,
+    /// When each store's status was last written (the status changes of a store coming up are gathered).
+    pub status_writes: crate::writes::LastWrites,
 }
 
 impl Context {
@@ -76,6 +78,7 @@ impl Context {
             serving_lifetime: crate::pki::SERVING_LIFETIME,
             applied: crate::writes::AppliedChildren::default(),
             statuses: crate::writes::Recent::default(),
+            status_writes: crate::writes::LastWrites::default(),
         }
     }
 

@@ -13,7 +13,7 @@ use super::dereference::{References, dereference};
 use super::error::{Blocked, Error};
 use super::events::announce_changes;
 use super::observe::observe;
-use super::report::{report_unparsable, write_status};
+use super::report::{report_unparsable, write_status, write_status_gathered};
 use super::{bucket, deletion, identity, scanner, signing, tls};
 use crate::api::v1alpha1::ZotArtifactStore;
 use crate::apply::{self, Owner};
@@ -118,7 +118,8 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
     observed.signing = signing_key;
     observed.vulnerability_databases = scanner::databases(ctx, &validated).await;
     observed.keycloak = keycloak;
-    write_status(store, ctx, &Observed::Applied(Box::new(observed))).await?;
+    let gathering =
+        write_status_gathered(store, ctx, &Observed::Applied(Box::new(observed))).await?;
     // Back when the operator's serving certificate is due, if that comes before the resync; soon, when a child was
     // left alone on the strength of a write the cache has not shown yet (the cache then decides).
     let resync = if unconfirmed {
@@ -129,7 +130,7 @@ async fn pipeline(store: &ZotArtifactStore, ctx: &Context) -> Result<Action, Err
     let due = renew_at
         .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok())
         .map_or(resync, |wait| wait.min(resync) + Duration::from_secs(1));
-    Ok(Action::requeue(due))
+    Ok(Action::requeue(gathering.map_or(due, |wait| wait.min(due))))
 }
 
 /// Pods of an older StatefulSet revision that cannot start would hold its rollout forever: replace them.

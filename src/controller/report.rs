@@ -8,6 +8,7 @@ use kube::core::error_boundary::InvalidObject;
 use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
+use std::time::Duration;
 use tracing::{Instrument, info_span, warn};
 
 use super::context::Context;
@@ -21,12 +22,37 @@ fn params() -> PatchParams {
     PatchParams::apply(names::MANAGED_BY).force()
 }
 
+/// How long the status changes of one store that only follow its workload coming up (counts, messages: the same
+/// phase and the same Ready) are gathered into one write.
+pub const STATUS_GATHER: Duration = Duration::from_secs(1);
+
 /// Computes the status and writes it — only when it differs — with events for real transitions.
 pub async fn write_status(
     store: &ZotArtifactStore,
     ctx: &Context,
     observed: &Observed,
 ) -> Result<(), Error> {
+    write(store, ctx, observed, false).await.map(|_| ())
+}
+
+/// Like [`write_status`], for the end of a reconcile that applied the children: a change of the status within
+/// [`STATUS_GATHER`] of its last write that moves neither the phase, nor Ready, nor the observed generation waits
+/// (a store coming up changes its counts and messages several times a second). Returns how long it waits; the
+/// reconcile comes back then.
+pub async fn write_status_gathered(
+    store: &ZotArtifactStore,
+    ctx: &Context,
+    observed: &Observed,
+) -> Result<Option<Duration>, Error> {
+    write(store, ctx, observed, true).await
+}
+
+async fn write(
+    store: &ZotArtifactStore,
+    ctx: &Context,
+    observed: &Observed,
+    gather: bool,
+) -> Result<Option<Duration>, Error> {
     // The status this operator wrote a moment ago, if the store cache does not show it yet.
     let key = (store.namespace().unwrap_or_default(), store.name_any());
     let written = ctx
@@ -36,7 +62,14 @@ pub async fn write_status(
     let now = Time(k8s_openapi::jiff::Timestamp::now());
     let next = status::compute(previous, store.metadata.generation, observed, now);
     if status::unchanged(previous, &next) {
-        return Ok(());
+        return Ok(None);
+    }
+    if gather
+        && let Some(previous) = previous
+        && !status::transition(previous, &next)
+        && let Some(wait) = ctx.status_writes.wait(&key, STATUS_GATHER)
+    {
+        return Ok(Some(wait));
     }
     events::announce_transitions(ctx, store, previous, &next).await;
     let api: Api<ZotArtifactStore> =
@@ -51,6 +84,7 @@ pub async fn write_status(
         .instrument(info_span!("patch_status"))
         .await
         .map_err(Error::PatchStatus)?;
+    ctx.status_writes.wrote(key.clone(), STATUS_GATHER);
     ctx.statuses.remember(
         key,
         crate::writes::revision(&written.metadata),
@@ -62,7 +96,7 @@ pub async fn write_status(
         next.phase.map(Phase::as_str),
         status::find(Some(&next), status::types::READY).is_some_and(|c| c.status == "True"),
     );
-    Ok(())
+    Ok(None)
 }
 
 /// An object the operator cannot parse: tell its owner through an Event and a condition (applied like every
