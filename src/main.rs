@@ -6,10 +6,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use zot_operator::api::{crd, names};
 
-/// mimalloc instead of glibc's malloc: see Cargo.toml.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Runs the zot OCI registry on Kubernetes and OpenShift.
 #[derive(Parser, Debug)]
 #[command(name = "zot-operator", version, about)]
