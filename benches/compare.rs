@@ -33,7 +33,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::{Value, json};
-use support::operator::{OPERATOR_NAMESPACE, Operator, free_port, token_kubeconfig};
+use support::operator::{OPERATOR_NAMESPACE, Operator, free_port, http_get, token_kubeconfig};
 use support::{Flavour, kubeconfig, repo_root, tool, yaml_docs};
 
 const V: Flavour = Flavour::Vanilla;
@@ -459,24 +459,6 @@ fn pgrep(pattern: &str) -> Option<u32> {
         .next()?
         .parse()
         .ok()
-}
-
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let code = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Some((code, body))
 }
 
 fn wait_http_ok(what: &str, port: u16, path: &str) {
