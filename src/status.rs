@@ -248,13 +248,30 @@ pub fn unchanged(previous: Option<&ZotArtifactStoreStatus>, next: &ZotArtifactSt
     previous == Some(next)
 }
 
-/// Whether `next` moves the phase, Ready or the observed generation from `previous` (rather than only counts and
-/// messages).
+/// The reasons of Ready=False that only say a store is on its way (its workload is being created, its pods are not
+/// ready yet), rather than name a problem.
+const ON_ITS_WAY: [&str; 2] = ["Creating", "PodsNotReady"];
+
+/// Whether `next` moves the phase, Ready, the reason Ready names a problem by, or the observed generation from
+/// `previous` (rather than only counts, messages and conditions that follow the workload coming up).
 pub fn transition(previous: &ZotArtifactStoreStatus, next: &ZotArtifactStoreStatus) -> bool {
-    let ready = |s: &ZotArtifactStoreStatus| find(Some(s), types::READY).map(|c| c.status.clone());
+    let ready = |s: &ZotArtifactStoreStatus| {
+        find(Some(s), types::READY).map(|c| {
+            let problem = (!ON_ITS_WAY.contains(&c.reason.as_str())).then(|| c.reason.clone());
+            (c.status.clone(), problem)
+        })
+    };
     previous.phase != next.phase
         || previous.observed_generation != next.observed_generation
         || ready(previous) != ready(next)
+}
+
+/// Whether `status` is that of a store coming up with no problem seen: phase Creating, and Ready=False only because
+/// the workload is on its way.
+pub fn coming_up(status: &ZotArtifactStoreStatus) -> bool {
+    status.phase == Some(Phase::Creating)
+        && find(Some(status), types::READY)
+            .is_some_and(|c| c.status == "False" && ON_ITS_WAY.contains(&c.reason.as_str()))
 }
 
 /// The condition of `type_` in `status`, if any.
@@ -673,5 +690,32 @@ mod tests {
                 .iter()
                 .all(|c| c.type_ != types::KEYCLOAK_READY)
         );
+    }
+
+    #[test]
+    fn a_store_coming_up_moves_only_on_readiness_a_problem_or_its_generation() {
+        let coming = |claims_bound: bool, pod_problem: Option<&str>| {
+            let mut observed = applied(0, 1, true);
+            if let Observed::Applied(a) = &mut observed {
+                a.claims_bound = Some(claims_bound);
+                a.pod_problem = pod_problem.map(str::to_string);
+            }
+            compute(None, Some(1), &observed, at(5))
+        };
+        let waiting = coming(false, None);
+        assert!(coming_up(&waiting));
+        let bound = coming(true, None);
+        assert!(coming_up(&bound));
+        assert_ne!(waiting, bound, "the claim's binding changes the status…");
+        assert!(!transition(&waiting, &bound), "…but is not a transition");
+        let stuck = coming(true, Some("ImagePullBackOff: no such image"));
+        assert!(!coming_up(&stuck));
+        assert!(transition(&bound, &stuck), "a problem is written at once");
+        assert!(transition(&stuck, &bound), "and so is its end");
+        let ready = compute(None, Some(1), &applied(1, 1, true), at(6));
+        assert!(!coming_up(&ready));
+        assert!(transition(&bound, &ready));
+        let next_generation = compute(None, Some(2), &applied(0, 1, true), at(7));
+        assert!(transition(&bound, &next_generation));
     }
 }

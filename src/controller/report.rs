@@ -15,16 +15,23 @@ use super::context::Context;
 use super::error::Error;
 use super::events;
 use crate::api::names;
-use crate::api::v1alpha1::{Phase, ZotArtifactStore};
+use crate::api::v1alpha1::{Phase, ZotArtifactStore, ZotArtifactStoreStatus};
 use crate::status::{self, Observed};
+use k8s_openapi::jiff::Timestamp;
 
 fn params() -> PatchParams {
     PatchParams::apply(names::MANAGED_BY).force()
 }
 
-/// How long the status changes of one store that only follow its workload coming up (counts, messages: the same
-/// phase and the same Ready) are gathered into one write.
+/// How long the status changes of one store that move neither the phase, nor Ready, nor the observed generation
+/// (counts, messages) are gathered into one write.
 pub const STATUS_GATHER: Duration = Duration::from_secs(1);
+/// The same while a store comes up with no problem seen ([`status::coming_up`]): its next transition (Ready, or a
+/// problem) brings them along, or this long after the last write at the latest.
+pub const COMING_UP_GATHER: Duration = Duration::from_secs(30);
+/// How long after its creation a new store that is coming up waits for its first status: one that is Ready by
+/// then gets a single write, Ready; a problem is written at once.
+pub const FIRST_STATUS_WAIT: Duration = Duration::from_secs(5);
 
 /// Computes the status and writes it — only when it differs — with events for real transitions.
 pub async fn write_status(
@@ -35,9 +42,9 @@ pub async fn write_status(
     write(store, ctx, observed, false).await.map(|_| ())
 }
 
-/// Like [`write_status`], for the end of a reconcile that applied the children: a change of the status within
-/// [`STATUS_GATHER`] of its last write that moves neither the phase, nor Ready, nor the observed generation waits
-/// (a store coming up changes its counts and messages several times a second). Returns how long it waits; the
+/// Like [`write_status`], for the end of a reconcile that applied the children: a change that is not a
+/// [`status::transition`] waits for the rest of its gathering window ([`STATUS_GATHER`], [`COMING_UP_GATHER`]), and
+/// the first status of a store coming up for the rest of [`FIRST_STATUS_WAIT`]. Returns how long it waits; the
 /// reconcile comes back then.
 pub async fn write_status_gathered(
     store: &ZotArtifactStore,
@@ -45,6 +52,34 @@ pub async fn write_status_gathered(
     observed: &Observed,
 ) -> Result<Option<Duration>, Error> {
     write(store, ctx, observed, true).await
+}
+
+/// How long a status change waits before it is written (None: now); see [`write_status_gathered`].
+fn gathering(
+    store: &ZotArtifactStore,
+    ctx: &Context,
+    key: &(String, String),
+    previous: Option<&ZotArtifactStoreStatus>,
+    next: &ZotArtifactStoreStatus,
+) -> Option<Duration> {
+    match previous {
+        None if status::coming_up(next) => {
+            let created = store.metadata.creation_timestamp.as_ref()?;
+            let age = Timestamp::now().duration_since(created.0);
+            // A creation time ahead of this clock (skew) counts as now.
+            let age = Duration::try_from(age).unwrap_or(Duration::ZERO);
+            FIRST_STATUS_WAIT.checked_sub(age).filter(|w| !w.is_zero())
+        }
+        Some(previous) if !status::transition(previous, next) => {
+            let window = if status::coming_up(next) {
+                COMING_UP_GATHER
+            } else {
+                STATUS_GATHER
+            };
+            ctx.status_writes.wait(key, window)
+        }
+        _ => None,
+    }
 }
 
 async fn write(
@@ -64,11 +99,7 @@ async fn write(
     if status::unchanged(previous, &next) {
         return Ok(None);
     }
-    if gather
-        && let Some(previous) = previous
-        && !status::transition(previous, &next)
-        && let Some(wait) = ctx.status_writes.wait(&key, STATUS_GATHER)
-    {
+    if gather && let Some(wait) = gathering(store, ctx, &key, previous, &next) {
         return Ok(Some(wait));
     }
     events::announce_transitions(ctx, store, previous, &next).await;
@@ -84,7 +115,7 @@ async fn write(
         .instrument(info_span!("patch_status"))
         .await
         .map_err(Error::PatchStatus)?;
-    ctx.status_writes.wrote(key.clone(), STATUS_GATHER);
+    ctx.status_writes.wrote(key.clone(), COMING_UP_GATHER);
     ctx.statuses.remember(
         key,
         crate::writes::revision(&written.metadata),
