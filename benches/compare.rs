@@ -1053,10 +1053,6 @@ async fn run_side(
     let converge = watch.wait(what, n, start);
     drop(watch);
     let at_convergence = controller.figures();
-    let caches = match &controller {
-        Controller::Operator(operator) => Some(cache_objects(operator)),
-        _ => None,
-    };
     let verbs = verbs_of(&audit.since(offset), &side.user());
 
     eprintln!("  converged in {converge:.1} s; idle for {idle} s");
@@ -1070,6 +1066,11 @@ async fn run_side(
         .sum();
     let idle_kinds = writes_by_resource(&idle_events, &side.user());
     let settled = controller.figures();
+    // After the idle period: the gauges are brought up to date every 5 s.
+    let caches = match &controller {
+        Controller::Operator(operator) => Some(cache_objects(operator)),
+        _ => None,
+    };
 
     eprintln!("  {CHANGES} spec changes");
     let latency = change_latency(side, n, workload, audit, configs).await;
@@ -1099,18 +1100,30 @@ async fn run_side(
     }
 }
 
-/// zot_operator_cache_objects by kind, when the operator exposes it.
+/// zot_operator_cache_objects by kind (kinds with objects only), with zot_operator_cache_text_bytes where the
+/// operator exposes it: "StatefulSet 100 (412 KiB)".
 fn cache_objects(operator: &Operator) -> Option<String> {
     let (200, body) = operator.http_get("/metrics")? else {
         return None;
     };
-    let kinds: Vec<String> = body
-        .lines()
-        .filter(|l| l.starts_with("zot_operator_cache_objects{"))
-        .filter_map(|l| {
-            let kind = l.split("kind=\"").nth(1)?.split('"').next()?;
-            let value: f64 = l.rsplit(' ').next()?.parse().ok()?;
-            Some(format!("{kind} {value}"))
+    let gauge = |name: &str| -> BTreeMap<String, f64> {
+        let prefix = format!("{name}{{");
+        body.lines()
+            .filter(|l| l.starts_with(&prefix))
+            .filter_map(|l| {
+                let kind = l.split("kind=\"").nth(1)?.split('"').next()?;
+                let value: f64 = l.rsplit(' ').next()?.parse().ok()?;
+                Some((kind.to_string(), value))
+            })
+            .collect()
+    };
+    let bytes = gauge("zot_operator_cache_text_bytes");
+    let kinds: Vec<String> = gauge("zot_operator_cache_objects")
+        .into_iter()
+        .filter(|(_, count)| *count > 0.0)
+        .map(|(kind, count)| match bytes.get(&kind) {
+            Some(b) => format!("{kind} {count} ({:.0} KiB)", b / 1024.0),
+            None => format!("{kind} {count}"),
         })
         .collect();
     (!kinds.is_empty()).then(|| kinds.join(", "))
@@ -1193,7 +1206,7 @@ fn table(n: usize, idle: u64, sides: &[(Side, Figures)]) -> String {
             })
         },
     );
-    row("cached objects (zot_operator_cache_objects)", &|f| {
+    row("cached objects, settled (text held)", &|f| {
         f.caches.clone().unwrap_or_else(|| "n/a".into())
     });
     let mut out = String::new();

@@ -7,6 +7,7 @@ use kube::{Client, Resource, ResourceExt};
 use tracing::{Instrument, info_span};
 
 use crate::api::names::{self, MANAGED_BY, label};
+use crate::cached::Cached;
 use crate::children::{Caches, ChildKind, Objects, with_child_kinds};
 use crate::writes::{self, APPLIED_DIGEST, AppliedChildren};
 
@@ -135,7 +136,7 @@ pub async fn sync<K: ChildKind>(
     client: &Client,
     owner: &Owner<'_>,
     desired: Vec<K>,
-    observed: &Store<K>,
+    observed: &Store<Cached<K>>,
     recent: &AppliedChildren,
     applied: &mut Applied,
 ) -> Result<(), Error> {
@@ -213,7 +214,7 @@ enum Confirmed {
 fn unchanged<K: ChildKind>(
     desired: &K,
     digest: Option<&str>,
-    cached: Option<&K>,
+    cached: Option<&Cached<K>>,
     recent: &AppliedChildren,
     key: &writes::ChildKey,
 ) -> Option<Confirmed> {
@@ -222,8 +223,15 @@ fn unchanged<K: ChildKind>(
     if written.as_deref() == Some(digest) {
         return Some(Confirmed::ByRecentWrite);
     }
+    let cached = cached?;
+    // The annotation first: it costs no parsing of the cached text.
+    if written.is_some()
+        || cached.annotations().get(APPLIED_DIGEST).map(String::as_str) != Some(digest)
+    {
+        return None;
+    }
     let desired = serde_json::to_value(desired).ok()?;
-    (written.is_none() && writes::holds(&desired, digest, cached?)).then_some(Confirmed::ByCache)
+    writes::holds(&desired, digest, &cached.value()).then_some(Confirmed::ByCache)
 }
 
 fn is_ours(entry: &ManagedFieldsEntry) -> bool {
@@ -335,6 +343,37 @@ mod tests {
             !owned_by(&service("a", "other", "u1", true), &owner),
             "another instance"
         );
+    }
+
+    #[test]
+    fn a_cached_child_as_the_server_sent_it_holds_what_was_rendered() {
+        let mut desired = service("a", "zot", "u1", true);
+        desired.spec = Some(k8s_openapi::api::core::v1::ServiceSpec {
+            ports: Some(vec![k8s_openapi::api::core::v1::ServicePort {
+                port: 5000,
+                ..Default::default()
+            }]),
+            ..Default::default()
+        });
+        let digest = writes::digest(&desired).unwrap();
+        desired
+            .annotations_mut()
+            .insert(APPLIED_DIGEST.into(), digest.clone());
+        // The server's answer: the rendered object with what the server adds.
+        let mut served = serde_json::to_value(&desired).unwrap();
+        served["metadata"]["resourceVersion"] = "12".into();
+        served["spec"]["ports"][0]["protocol"] = "TCP".into();
+        served["spec"]["clusterIP"] = "10.0.0.7".into();
+        served["status"] = serde_json::json!({"loadBalancer": {}});
+        let cached: Cached<Service> = serde_json::from_value(served.clone()).unwrap();
+        let recent = AppliedChildren::default();
+        let key = ("a".to_string(), "Service", "x".to_string());
+        let held = unchanged(&desired, Some(&digest), Some(&cached), &recent, &key);
+        assert!(matches!(held, Some(Confirmed::ByCache)));
+        // Someone changed a port the operator sets.
+        served["spec"]["ports"][0]["port"] = 5001.into();
+        let edited: Cached<Service> = serde_json::from_value(served).unwrap();
+        assert!(unchanged(&desired, Some(&digest), Some(&edited), &recent, &key).is_none());
     }
 
     #[test]

@@ -21,6 +21,7 @@ use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::cached::Cached;
 use crate::openshift::route::Route;
 use crate::platform::Platform;
 use crate::scope::Scope;
@@ -71,6 +72,8 @@ pub trait ChildKind:
     fn api(client: &Client, namespace: &str) -> Api<Self>;
     /// The kind's objects in the namespaces of `scope`.
     fn scope_api(client: &Client, scope: &Scope) -> Api<Self>;
+    /// [`ChildKind::scope_api`], read into the caches' form.
+    fn cache_api(client: &Client, scope: &Scope) -> Api<Cached<Self>>;
 }
 
 macro_rules! compiled_in_kinds {
@@ -82,6 +85,9 @@ macro_rules! compiled_in_kinds {
                 Api::namespaced(client.clone(), namespace)
             }
             fn scope_api(client: &Client, scope: &Scope) -> Api<Self> {
+                scope.api(client)
+            }
+            fn cache_api(client: &Client, scope: &Scope) -> Api<Cached<Self>> {
                 scope.api(client)
             }
         }
@@ -114,6 +120,9 @@ impl ChildKind for Route {
     fn scope_api(client: &Client, scope: &Scope) -> Api<Self> {
         scope.api(client)
     }
+    fn cache_api(client: &Client, scope: &Scope) -> Api<Cached<Self>> {
+        scope.api(client)
+    }
 }
 
 impl ChildKind for DynamicObject {
@@ -128,6 +137,9 @@ impl ChildKind for DynamicObject {
         Api::namespaced_with(client.clone(), namespace, &service_monitor_resource())
     }
     fn scope_api(client: &Client, scope: &Scope) -> Api<Self> {
+        scope.dynamic_api(client, &service_monitor_resource())
+    }
+    fn cache_api(client: &Client, scope: &Scope) -> Api<Cached<Self>> {
         scope.dynamic_api(client, &service_monitor_resource())
     }
 }
@@ -179,10 +191,11 @@ macro_rules! define_tables {
             }
         }
 
-        /// The controller's cache of each child kind; None where the platform does not serve the kind.
+        /// The controller's cache of each child kind ([`Cached`] objects); None where the platform does not
+        /// serve the kind.
         #[derive(Clone, Default)]
         pub struct Caches {
-            $(pub $field: Option<Store<$kind>>,)*
+            $(pub $field: Option<Store<Cached<$kind>>>,)*
         }
     };
 }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api;
 pub mod apply;
+pub mod cached;
 pub mod children;
 pub mod cli;
 pub mod client;

@@ -63,6 +63,7 @@ struct Inner {
     stores: IntGaugeVec,
     stores_ready: IntGauge,
     cache_objects: IntGaugeVec,
+    cache_text_bytes: IntGaugeVec,
     store_states: Mutex<BTreeMap<(String, String), StoreState>>,
 }
 
@@ -124,7 +125,16 @@ impl Metrics {
             .namespace(NAMESPACE),
             &["kind"],
         )?;
+        let cache_text_bytes = IntGaugeVec::new(
+            Opts::new(
+                "cache_text_bytes",
+                "Bytes of object text (all but the metadata) the child caches hold, by kind.",
+            )
+            .namespace(NAMESPACE),
+            &["kind"],
+        )?;
         registry.register(Box::new(cache_objects.clone()))?;
+        registry.register(Box::new(cache_text_bytes.clone()))?;
         registry.register(Box::new(reconciliations.clone()))?;
         registry.register(Box::new(reconcile_errors.clone()))?;
         registry.register(Box::new(reconcile_duration.clone()))?;
@@ -145,6 +155,7 @@ impl Metrics {
                 stores,
                 stores_ready,
                 cache_objects,
+                cache_text_bytes,
                 store_states: Mutex::new(BTreeMap::new()),
             }),
         })
@@ -207,6 +218,14 @@ impl Metrics {
             .cache_objects
             .with_label_values(&[kind])
             .set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
+    /// Sets how many bytes of object text the cache of `kind` holds.
+    pub fn set_cache_text_bytes(&self, kind: &str, bytes: usize) {
+        self.inner
+            .cache_text_bytes
+            .with_label_values(&[kind])
+            .set(i64::try_from(bytes).unwrap_or(i64::MAX));
     }
 
     /// Takes a deleted store out of the gauges.

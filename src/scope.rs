@@ -5,7 +5,7 @@
 use std::fmt;
 
 use k8s_openapi::NamespaceResourceScope;
-use kube::api::{Api, DynamicObject};
+use kube::api::Api;
 use kube::core::ApiResource;
 use kube::{Client, Resource};
 
@@ -71,8 +71,11 @@ impl Scope {
         }
     }
 
-    /// [`Scope::api`] for a kind known at run time.
-    pub fn dynamic_api(&self, client: &Client, resource: &ApiResource) -> Api<DynamicObject> {
+    /// [`Scope::api`] for a kind known at run time (`K` is `DynamicObject`, or its cached form).
+    pub fn dynamic_api<K>(&self, client: &Client, resource: &ApiResource) -> Api<K>
+    where
+        K: Resource<DynamicType = ApiResource, Scope = kube::core::DynamicResourceScope>,
+    {
         match self {
             Scope::Cluster => Api::all_with(client.clone(), resource),
             Scope::Namespace(ns) => Api::namespaced_with(client.clone(), ns, resource),

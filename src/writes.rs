@@ -31,12 +31,9 @@ pub fn digest<T: Serialize>(object: &T) -> Option<String> {
 
 /// Whether the cached `current` object already holds `desired` (rendered, with its [`APPLIED_DIGEST`]): the same
 /// digest, and every field `desired` sets present in `current` with the same value.
-pub fn holds<T: Serialize>(desired: &Value, digest: &str, current: &T) -> bool {
-    let Ok(current) = serde_json::to_value(current) else {
-        return false;
-    };
+pub fn holds(desired: &Value, digest: &str, current: &Value) -> bool {
     current["metadata"]["annotations"][APPLIED_DIGEST].as_str() == Some(digest)
-        && covers(desired, &current)
+        && covers(desired, current)
 }
 
 /// Whether every field of `desired` has its value in `actual`. Lists must have the same length and hold their

@@ -2,13 +2,14 @@
 //! reconcile when a child changes, both from the one table of child kinds. The caches make a reconcile's cost
 //! independent of how many stores exist: prune and status read them instead of listing.
 use futures::{FutureExt, StreamExt};
-use kube::Client;
 use kube::core::DeserializeGuard;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::{Client, Resource};
 
 use crate::api::names::managed_selector;
 use crate::api::v1alpha1::ZotArtifactStore;
+use crate::cached::Cached;
 use crate::children::{Caches, ChildKind, with_child_kinds};
 use crate::platform::Platform;
 use crate::scope::Scope;
@@ -21,11 +22,11 @@ fn cache<K: ChildKind>(
     client: &Client,
     scope: &Scope,
     controller: StoreController,
-) -> (Store<K>, StoreController) {
+) -> (Store<Cached<K>>, StoreController) {
     let writer = reflector::store::Writer::new(K::dyntype());
     let reader = writer.as_reader();
     let config = watcher::Config::default().labels(&managed_selector());
-    let changes = watcher(K::scope_api(client, scope), config)
+    let changes = watcher(K::cache_api(client, scope), config)
         .default_backoff()
         .modify(|child| crate::apply::slim(child.meta_mut()))
         .reflect(writer)
@@ -54,12 +55,14 @@ macro_rules! wire_kinds {
             (caches, controller)
         }
 
-        /// How many objects each cache holds, by kind.
-        pub fn counts(caches: &Caches) -> Vec<(&'static str, usize)> {
+        /// How many objects each cache holds, and how many bytes of text, by kind.
+        pub fn counts(caches: &Caches) -> Vec<(&'static str, usize, usize)> {
             let mut counts = Vec::new();
             $(
                 if let Some(cache) = &caches.$field {
-                    counts.push((<$kind as ChildKind>::KIND, cache.state().len()));
+                    let objects = cache.state();
+                    let bytes = objects.iter().map(|o| o.body_len()).sum();
+                    counts.push((<$kind as ChildKind>::KIND, objects.len(), bytes));
                 }
             )*
             counts

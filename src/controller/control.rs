@@ -198,7 +198,8 @@ async fn mark_synced(
 /// How often the cache gauges are brought up to date.
 const CACHE_COUNT_PERIOD: Duration = Duration::from_secs(5);
 
-/// Keeps `zot_operator_cache_objects` up to date: how many objects each cache holds.
+/// Keeps `zot_operator_cache_objects` and `zot_operator_cache_text_bytes` up to date: how many objects each cache
+/// holds, and how much text.
 async fn count_cached(
     children: crate::children::Caches,
     stores: Store<DeserializeGuard<ZotArtifactStore>>,
@@ -207,8 +208,9 @@ async fn count_cached(
     let mut tick = tokio::time::interval(CACHE_COUNT_PERIOD);
     loop {
         tick.tick().await;
-        for (kind, count) in caches::counts(&children) {
+        for (kind, count, bytes) in caches::counts(&children) {
             ctx.metrics.set_cache_objects(kind, count);
+            ctx.metrics.set_cache_text_bytes(kind, bytes);
         }
         ctx.metrics
             .set_cache_objects("ZotArtifactStore", stores.state().len());

@@ -11,6 +11,7 @@ use super::context::Context;
 use super::error::Error;
 use crate::api::names::{self, label};
 use crate::apply::{self, Owner};
+use crate::cached::Cached;
 use crate::render;
 use crate::status::{self, Applied, BucketState};
 use crate::validate::ValidatedStore;
@@ -40,12 +41,12 @@ pub async fn observe(
             c.namespace().as_deref() == Some(store.namespace.as_str())
                 && c.labels().get(label::INSTANCE).map(String::as_str) == Some(store.name.as_str())
         })
-        .map(|c| c.as_ref().clone())
+        .filter_map(|c| c.object())
         .collect();
     let (endpoints, route) = status::resolve_endpoints(
         render::endpoints(store, &ctx.platform),
-        owned(&k.ingresses, &owner).as_deref(),
-        owned(&k.routes, &owner).as_deref(),
+        owned(&k.ingresses, &owner).as_ref(),
+        owned(&k.routes, &owner).as_ref(),
     );
     let image = render::image(store, &ctx.platform);
     let security_context = security_context_conflict(store, ctx).await?;
@@ -77,14 +78,15 @@ pub async fn observe(
 }
 
 /// The object of a cached kind the store owns, if any (None too where the kind is not served).
-fn owned<K: kube::Resource + Clone>(
-    cache: &Option<Store<K>>,
-    owner: &Owner<'_>,
-) -> Option<std::sync::Arc<K>>
+fn owned<K>(cache: &Option<Store<Cached<K>>>, owner: &Owner<'_>) -> Option<K>
 where
+    K: kube::Resource + serde::de::DeserializeOwned,
     K::DynamicType: Clone + Eq + std::hash::Hash,
 {
-    cache.as_ref()?.find(|o| apply::owned_by(o, owner))
+    cache
+        .as_ref()?
+        .find(|o| apply::owned_by(o, owner))?
+        .object()
 }
 
 /// On OpenShift, a UID or fsGroup fixed outside the namespace's range keeps pods from being admitted.

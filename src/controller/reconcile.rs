@@ -144,8 +144,9 @@ async fn replace_stuck_pods(ctx: &Context, store: &ValidatedStore, uid: &str) {
         .children
         .statefulsets
         .as_ref()
-        .and_then(|cache| cache.find(|s| apply::owned_by(s, &owner)));
-    super::pods::replace_stuck(&ctx.client, &ctx.pods, statefulset.as_deref()).await;
+        .and_then(|cache| cache.find(|s| apply::owned_by(s, &owner)))
+        .and_then(|s| s.object());
+    super::pods::replace_stuck(&ctx.client, &ctx.pods, statefulset.as_ref()).await;
 }
 
 /// A spec the operator cannot run shows why in the status and waits for a change: of the store itself, or of a

@@ -24,7 +24,7 @@ pub async fn keys(ctx: &Context, namespace: &str, names: &Names) -> Result<Sessi
         .secrets
         .as_ref()
         .and_then(|cache| cache.get(&ObjectRef::new(&name).within(namespace)))
-        .map(|secret| (*secret).clone());
+        .and_then(|secret| secret.object());
     // Not in the cache: ask the API server, so that keys made a moment ago are not replaced by a lagging cache.
     let secret = match cached {
         Some(secret) => Some(secret),

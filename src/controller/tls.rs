@@ -95,12 +95,14 @@ pub fn had_issuer(ctx: &Context, store: &ZotArtifactStore, validated: &Validated
         .statefulsets
         .as_ref()
         .and_then(|c| c.get(&ObjectRef::new(&name).within(&validated.namespace)))
+        .and_then(|s| s.object())
         .is_some_and(|s| mounts(s.spec.as_ref().map(|s| &s.template)));
     let deploy = ctx
         .children
         .deployments
         .as_ref()
         .and_then(|c| c.get(&ObjectRef::new(&name).within(&validated.namespace)))
+        .and_then(|d| d.object())
         .is_some_and(|d| mounts(d.spec.as_ref().map(|s| &s.template)));
     in_status || sts || deploy
 }
@@ -160,7 +162,7 @@ fn cached_secret(ctx: &Context, namespace: &str, name: &str) -> Option<Secret> {
         .secrets
         .as_ref()
         .and_then(|cache| cache.get(&ObjectRef::new(name).within(namespace)))
-        .map(|secret| (*secret).clone())
+        .and_then(|secret| secret.object())
 }
 
 fn text(secret: Option<&Secret>, key: &str) -> Option<String> {
