@@ -6,7 +6,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource, ResourceExt};
 use tracing::{Instrument, info_span};
 
-use crate::api::names::{self, MANAGED_BY, label};
+use crate::api::names::{self, MANAGED_BY};
 use crate::cached::Cached;
 use crate::children::{Caches, ChildKind, Objects, with_child_kinds};
 use crate::writes::{self, APPLIED_DIGEST, AppliedChildren};
@@ -93,12 +93,10 @@ fn params() -> PatchParams {
 }
 
 /// Whether `obj` belongs to the store: our labels *and* an owner reference with the store's UID.
-pub fn owned_by<K: Resource>(obj: &K, owner: &Owner<'_>) -> bool {
-    let labels = obj.meta().labels.as_ref();
-    let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
+pub fn owned_by<K: Resource>(obj: &Cached<K>, owner: &Owner<'_>) -> bool {
     obj.meta().namespace.as_deref() == Some(owner.namespace)
-        && label(label::MANAGED_BY) == Some(MANAGED_BY)
-        && label(label::INSTANCE) == Some(owner.store)
+        && obj.managed_by_us()
+        && obj.instance() == Some(owner.store)
         && obj
             .owner_references()
             .iter()
@@ -225,9 +223,7 @@ fn unchanged<K: ChildKind>(
     }
     let cached = cached?;
     // The annotation first: it costs no parsing of the cached text.
-    if written.is_some()
-        || cached.annotations().get(APPLIED_DIGEST).map(String::as_str) != Some(digest)
-    {
+    if written.is_some() || cached.applied_digest() != Some(digest) {
         return None;
     }
     let desired = serde_json::to_value(desired).ok()?;
@@ -298,10 +294,18 @@ pub fn managed_selector() -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::api::names::label;
     use k8s_openapi::api::core::v1::Service;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
-    fn service(ns: &str, instance: &str, uid: &str, managed: bool) -> Service {
+    fn service(ns: &str, instance: &str, uid: &str, managed: bool) -> Cached<Service> {
+        serde_json::from_value(
+            serde_json::to_value(typed_service(ns, instance, uid, managed)).unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn typed_service(ns: &str, instance: &str, uid: &str, managed: bool) -> Service {
         let mut s = Service::default();
         s.metadata.name = Some("x".into());
         s.metadata.namespace = Some(ns.into());
@@ -347,7 +351,7 @@ mod tests {
 
     #[test]
     fn a_cached_child_as_the_server_sent_it_holds_what_was_rendered() {
-        let mut desired = service("a", "zot", "u1", true);
+        let mut desired = typed_service("a", "zot", "u1", true);
         desired.spec = Some(k8s_openapi::api::core::v1::ServiceSpec {
             ports: Some(vec![k8s_openapi::api::core::v1::ServicePort {
                 port: 5000,

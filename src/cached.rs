@@ -1,8 +1,9 @@
-//! A child as the operator's caches hold it: its metadata (trimmed by [`crate::apply::slim`]) and the rest of the
-//! object in the JSON text the API server sent. A typed object holds every optional field of its kind inline, set
-//! or not: a StatefulSet of the minimal sample takes about 22 KiB as `StatefulSet` (each of its volumes has room
-//! for every kind of volume source) and about a quarter of that as text. The caches are read a few times per
-//! reconcile, so the object is parsed when it is read ([`Cached::object`], [`Cached::value`]).
+//! A child as the operator's caches hold it: the object in the JSON text the API server sent, and apart from it the
+//! few metadata fields that are read as fields. A typed object holds every optional field of its kind inline, set or
+//! not, and each map in its own allocations: a StatefulSet of the minimal sample takes about 22 KiB as
+//! `StatefulSet` (each of its volumes has room for every kind of volume source), and the metadata of any child about
+//! 2.8 KiB as `ObjectMeta` (its labels and annotations most of it); as text, a fifth of that. The caches are read a
+//! few times per reconcile, so the object is parsed when it is read ([`Cached::object`], [`Cached::value`]).
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
@@ -13,35 +14,60 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
+use crate::api::names::{MANAGED_BY, label};
+use crate::writes::APPLIED_DIGEST;
+
+/// kubectl's copy of the whole object, which nothing here reads.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
 /// An object of kind `K` as a cache keeps it.
 pub struct Cached<K> {
+    /// What the reflector, the owner watch and `apply` read as fields: name, namespace, uid, resourceVersion,
+    /// generation, ownerReferences and the operator's own managedFields entry without its field set. No labels or
+    /// annotations: they are in `text`, and the ones the operator reads are below.
     metadata: ObjectMeta,
-    /// Every field but `metadata` (`apiVersion` and `kind` included: a rendered object has them, and
-    /// [`crate::writes::covers`] compares it with this), as a JSON object.
-    body: Box<str>,
+    /// The `app.kubernetes.io/instance` label: the store the child belongs to.
+    instance: Option<Box<str>>,
+    /// Whether the `app.kubernetes.io/managed-by` label names this operator.
+    managed: bool,
+    /// The [`APPLIED_DIGEST`] annotation.
+    applied_digest: Option<Box<str>>,
+    /// The whole object as served, without managedFields and kubectl's last-applied copy.
+    text: Box<str>,
     kind: PhantomData<fn() -> K>,
 }
 
 impl<K> Cached<K> {
-    /// The object as JSON, metadata included (what [`crate::writes::holds`] compares).
+    /// The object as JSON (what [`crate::writes::holds`] compares with a rendered object).
     pub fn value(&self) -> Value {
-        let mut object = serde_json::from_str::<Map<String, Value>>(&self.body).unwrap_or_default();
-        if let Ok(metadata) = serde_json::to_value(&self.metadata) {
-            object.insert("metadata".into(), metadata);
-        }
-        Value::Object(object)
+        serde_json::from_str(&self.text).unwrap_or_default()
     }
 
-    /// How many bytes of text the object's body takes (for the cache figures).
-    pub fn body_len(&self) -> usize {
-        self.body.len()
+    /// The store the child belongs to, by its `app.kubernetes.io/instance` label.
+    pub fn instance(&self) -> Option<&str> {
+        self.instance.as_deref()
+    }
+
+    /// Whether the `app.kubernetes.io/managed-by` label names this operator.
+    pub fn managed_by_us(&self) -> bool {
+        self.managed
+    }
+
+    /// The digest of what the operator last applied ([`APPLIED_DIGEST`]).
+    pub fn applied_digest(&self) -> Option<&str> {
+        self.applied_digest.as_deref()
+    }
+
+    /// How many bytes of text the object takes (for the cache figures).
+    pub fn text_len(&self) -> usize {
+        self.text.len()
     }
 }
 
 impl<K: DeserializeOwned> Cached<K> {
     /// The typed object. None only if the text does not parse as `K`, which the API server's answers always do.
     pub fn object(&self) -> Option<K> {
-        serde_json::from_value(self.value()).ok()
+        serde_json::from_str(&self.text).ok()
     }
 }
 
@@ -49,7 +75,10 @@ impl<K> Clone for Cached<K> {
     fn clone(&self) -> Self {
         Self {
             metadata: self.metadata.clone(),
-            body: self.body.clone(),
+            instance: self.instance.clone(),
+            managed: self.managed,
+            applied_digest: self.applied_digest.clone(),
+            text: self.text.clone(),
             kind: PhantomData,
         }
     }
@@ -60,22 +89,59 @@ impl<K> fmt::Debug for Cached<K> {
         f.debug_struct("Cached")
             .field("namespace", &self.metadata.namespace)
             .field("name", &self.metadata.name)
-            .field("body_bytes", &self.body.len())
+            .field("text_bytes", &self.text.len())
             .finish()
     }
+}
+
+/// The string at `key` of a JSON object of strings.
+fn text_of(map: Option<&Value>, key: &str) -> Option<Box<str>> {
+    map?.get(key)?.as_str().map(Box::from)
 }
 
 impl<'de, K> Deserialize<'de> for Cached<K> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut object = Map::<String, Value>::deserialize(deserializer)?;
-        let metadata = match object.remove("metadata") {
-            Some(metadata) => serde_json::from_value(metadata).map_err(D::Error::custom)?,
-            None => ObjectMeta::default(),
+        let mut meta = match object.remove("metadata") {
+            Some(Value::Object(meta)) => meta,
+            _ => Map::new(),
         };
-        let body = serde_json::to_string(&object).map_err(D::Error::custom)?;
+        if let Some(Value::Object(annotations)) = meta.get_mut("annotations") {
+            annotations.remove(LAST_APPLIED);
+        }
+        // Only the operator's own entry, without its field set (what `apply` compares; see `apply::slim`).
+        let ours = match meta.remove("managedFields") {
+            Some(Value::Array(entries)) => entries
+                .into_iter()
+                .filter(|e| e["manager"] == MANAGED_BY && e["operation"] == "Apply")
+                .map(|mut e| {
+                    if let Some(e) = e.as_object_mut() {
+                        e.remove("fieldsV1");
+                    }
+                    e
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let labels = meta.get("labels");
+        let instance = text_of(labels, label::INSTANCE);
+        let managed = text_of(labels, label::MANAGED_BY).as_deref() == Some(MANAGED_BY);
+        let applied_digest = text_of(meta.get("annotations"), APPLIED_DIGEST);
+        let mut fields = meta.clone();
+        fields.remove("labels");
+        fields.remove("annotations");
+        if !ours.is_empty() {
+            fields.insert("managedFields".into(), Value::Array(ours));
+        }
+        let metadata = serde_json::from_value(Value::Object(fields)).map_err(D::Error::custom)?;
+        object.insert("metadata".into(), Value::Object(meta));
+        let text = serde_json::to_string(&object).map_err(D::Error::custom)?;
         Ok(Self {
             metadata,
-            body: body.into_boxed_str(),
+            instance,
+            managed,
+            applied_digest,
+            text: text.into_boxed_str(),
             kind: PhantomData,
         })
     }
@@ -120,8 +186,12 @@ mod tests {
         json!({
             "apiVersion": "apps/v1",
             "kind": "StatefulSet",
-            "metadata": {"name": "zot", "namespace": "team", "resourceVersion": "12",
-                         "annotations": {"a": "b"}},
+            "metadata": {"name": "zot", "namespace": "team", "resourceVersion": "12", "generation": 3,
+                         "labels": {label::INSTANCE: "zot", label::MANAGED_BY: MANAGED_BY, "x": "y"},
+                         "annotations": {APPLIED_DIGEST: "d1", "a": "b"},
+                         "ownerReferences": [{"apiVersion": "artifact.zotregistry.io/v1alpha1",
+                                              "kind": "ZotArtifactStore", "name": "zot", "uid": "u1",
+                                              "controller": true}]},
             "spec": {"replicas": 2, "serviceName": "zot-headless",
                      "selector": {"matchLabels": {"app": "zot"}},
                      "template": {"spec": {"containers": [{"name": "zot", "image": "zot:v2"}]}}},
@@ -134,19 +204,40 @@ mod tests {
         let cached: Cached<StatefulSet> = serde_json::from_value(served()).unwrap();
         assert_eq!(cached.name_any(), "zot");
         assert_eq!(cached.namespace().as_deref(), Some("team"));
-        assert_eq!(cached.annotations().get("a").map(String::as_str), Some("b"));
+        assert_eq!(cached.meta().generation, Some(3));
+        assert_eq!(cached.owner_references()[0].uid, "u1");
+        assert_eq!(cached.instance(), Some("zot"));
+        assert!(cached.managed_by_us());
+        assert_eq!(cached.applied_digest(), Some("d1"));
         let typed: StatefulSet = serde_json::from_value(served()).unwrap();
         assert_eq!(cached.object(), Some(typed));
         assert_eq!(cached.value(), served());
-        assert!(cached.body_len() > 0);
+        assert!(cached.text_len() > 0);
+        // Labels and annotations are read from the text, not kept twice.
+        assert_eq!(cached.meta().labels, None);
+        assert_eq!(cached.meta().annotations, None);
     }
 
     #[test]
-    fn metadata_changes_show_in_what_is_read() {
-        let mut cached: Cached<StatefulSet> = serde_json::from_value(served()).unwrap();
-        cached.meta_mut().annotations = None;
-        assert_eq!(cached.object().unwrap().metadata.annotations, None);
-        assert_eq!(cached.value()["metadata"].get("annotations"), None);
+    fn what_nothing_reads_is_not_kept() {
+        let mut served = served();
+        served["metadata"]["annotations"][LAST_APPLIED] = json!("{\"a\": \"copy\"}");
+        served["metadata"]["labels"][label::MANAGED_BY] = json!("helm");
+        served["metadata"]["managedFields"] = json!([
+            {"manager": MANAGED_BY, "operation": "Apply", "apiVersion": "apps/v1",
+             "time": "2026-12-07T10:00:00Z", "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}},
+            {"manager": "kube-controller-manager", "operation": "Update", "apiVersion": "apps/v1",
+             "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {}}}
+        ]);
+        let cached: Cached<StatefulSet> = serde_json::from_value(served).unwrap();
+        assert!(!cached.managed_by_us());
+        let value = cached.value();
+        assert_eq!(value["metadata"]["annotations"].get(LAST_APPLIED), None);
+        assert_eq!(value["metadata"].get("managedFields"), None);
+        let ours = cached.meta().managed_fields.as_deref().unwrap();
+        assert_eq!(ours.len(), 1);
+        assert_eq!(ours[0].manager.as_deref(), Some(MANAGED_BY));
+        assert_eq!(ours[0].fields_v1, None);
         assert_eq!(Cached::<StatefulSet>::kind(&()), "StatefulSet");
         assert_eq!(Cached::<StatefulSet>::plural(&()), "statefulsets");
     }

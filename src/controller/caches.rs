@@ -2,10 +2,10 @@
 //! reconcile when a child changes, both from the one table of child kinds. The caches make a reconcile's cost
 //! independent of how many stores exist: prune and status read them instead of listing.
 use futures::{FutureExt, StreamExt};
+use kube::Client;
 use kube::core::DeserializeGuard;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{Controller, WatchStreamExt, watcher};
-use kube::{Client, Resource};
 
 use crate::api::names::managed_selector;
 use crate::api::v1alpha1::ZotArtifactStore;
@@ -16,7 +16,7 @@ use crate::scope::Scope;
 
 type StoreController = Controller<DeserializeGuard<ZotArtifactStore>>;
 
-/// A cache of the scope's `K` objects carrying the operator's label, trimmed by [`crate::apply::slim`], and
+/// A cache of the scope's `K` objects carrying the operator's label, in their [`Cached`] form, and
 /// `controller` told to reconcile a child's owner when it changes.
 fn cache<K: ChildKind>(
     client: &Client,
@@ -28,7 +28,6 @@ fn cache<K: ChildKind>(
     let config = watcher::Config::default().labels(&managed_selector());
     let changes = watcher(K::cache_api(client, scope), config)
         .default_backoff()
-        .modify(|child| crate::apply::slim(child.meta_mut()))
         .reflect(writer)
         .touched_objects()
         .boxed();
@@ -61,7 +60,7 @@ macro_rules! wire_kinds {
             $(
                 if let Some(cache) = &caches.$field {
                     let objects = cache.state();
-                    let bytes = objects.iter().map(|o| o.body_len()).sum();
+                    let bytes = objects.iter().map(|o| o.text_len()).sum();
                     counts.push((<$kind as ChildKind>::KIND, objects.len(), bytes));
                 }
             )*

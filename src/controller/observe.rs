@@ -9,7 +9,7 @@ use tracing::{Instrument, info_span};
 
 use super::context::Context;
 use super::error::Error;
-use crate::api::names::{self, label};
+use crate::api::names;
 use crate::apply::{self, Owner};
 use crate::cached::Cached;
 use crate::render;
@@ -39,7 +39,7 @@ pub async fn observe(
         .flat_map(Store::state)
         .filter(|c| {
             c.namespace().as_deref() == Some(store.namespace.as_str())
-                && c.labels().get(label::INSTANCE).map(String::as_str) == Some(store.name.as_str())
+                && c.instance() == Some(store.name.as_str())
         })
         .filter_map(|c| c.object())
         .collect();
