@@ -244,9 +244,12 @@ pub fn slim(meta: &mut ObjectMeta) {
         }
     }
     if let Some(annotations) = meta.annotations.as_mut() {
-        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+        annotations.remove(LAST_APPLIED);
     }
 }
+
+/// kubectl's copy of the whole object, which nothing here reads.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// Whether our apply wrote something between the cached object `before` and the API server's answer `after`.
 ///

@@ -15,10 +15,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::api::names::{MANAGED_BY, label};
+use crate::apply::{LAST_APPLIED, slim};
 use crate::writes::APPLIED_DIGEST;
-
-/// kubectl's copy of the whole object, which nothing here reads.
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// An object of kind `K` as a cache keeps it.
 pub struct Cached<K> {
@@ -109,20 +107,7 @@ impl<'de, K> Deserialize<'de> for Cached<K> {
         if let Some(Value::Object(annotations)) = meta.get_mut("annotations") {
             annotations.remove(LAST_APPLIED);
         }
-        // Only the operator's own entry, without its field set (what `apply` compares; see `apply::slim`).
-        let ours = match meta.remove("managedFields") {
-            Some(Value::Array(entries)) => entries
-                .into_iter()
-                .filter(|e| e["manager"] == MANAGED_BY && e["operation"] == "Apply")
-                .map(|mut e| {
-                    if let Some(e) = e.as_object_mut() {
-                        e.remove("fieldsV1");
-                    }
-                    e
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
+        let managed_fields = meta.remove("managedFields");
         let labels = meta.get("labels");
         let instance = text_of(labels, label::INSTANCE);
         let managed = text_of(labels, label::MANAGED_BY).as_deref() == Some(MANAGED_BY);
@@ -130,10 +115,13 @@ impl<'de, K> Deserialize<'de> for Cached<K> {
         let mut fields = meta.clone();
         fields.remove("labels");
         fields.remove("annotations");
-        if !ours.is_empty() {
-            fields.insert("managedFields".into(), Value::Array(ours));
+        if let Some(entries) = managed_fields {
+            fields.insert("managedFields".into(), entries);
         }
-        let metadata = serde_json::from_value(Value::Object(fields)).map_err(D::Error::custom)?;
+        let mut metadata: ObjectMeta =
+            serde_json::from_value(Value::Object(fields)).map_err(D::Error::custom)?;
+        // Only the operator's own managedFields entry, without its field set.
+        slim(&mut metadata);
         object.insert("metadata".into(), Value::Object(meta));
         let text = serde_json::to_string(&object).map_err(D::Error::custom)?;
         Ok(Self {
